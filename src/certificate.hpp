@@ -1,0 +1,62 @@
+// A DTLS identity: a self-signed X.509 certificate and its private key (RFC 8827 §6.5).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fingerprint.hpp"
+#include "openssl_handles.hpp"
+#include "result.hpp"
+
+namespace dtlstransport {
+
+enum class KeyType { EcdsaP256, Rsa2048 };
+
+struct CertificateOptions {
+  KeyType key_type = KeyType::EcdsaP256;
+  std::chrono::seconds lifetime = std::chrono::hours(24 * 30);
+  std::string common_name = "gst-dtlstransport";
+};
+
+// Copyable: copies share the underlying OpenSSL objects (reference counted, immutable after
+// creation).
+class Certificate {
+ public:
+  // Self-signed, SHA-256 signature, random 64-bit+ serial, notBefore one day back for clock skew.
+  static Result<Certificate> generate(const CertificateOptions& options = {});
+  // Certificate and private key from PEM text; both may sit in one string. A missing key, a key
+  // that does not belong to the certificate, or unparsable text is an error saying which.
+  static Result<Certificate> from_pem(std::string_view certificate_and_key_pem);
+  static Result<Certificate> from_pem(std::string_view certificate_pem, std::string_view key_pem);
+  static Result<Certificate> from_file(const std::string& path);
+
+  Certificate(const Certificate& other);
+  Certificate& operator=(const Certificate& other);
+  Certificate(Certificate&&) noexcept = default;
+  Certificate& operator=(Certificate&&) noexcept = default;
+  ~Certificate() = default;
+
+  Fingerprint fingerprint(HashAlgorithm algorithm = HashAlgorithm::Sha256) const;
+  std::string certificate_pem() const;  // never the key
+  std::string private_key_pem() const;
+  std::vector<uint8_t> der() const;
+
+  X509* x509() const { return certificate_.get(); }
+  EVP_PKEY* private_key() const { return key_.get(); }
+
+ private:
+  Certificate(X509Ptr certificate, EvpPkeyPtr key)
+      : certificate_(std::move(certificate)), key_(std::move(key)) {}
+
+  X509Ptr certificate_;
+  EvpPkeyPtr key_;
+};
+
+// PEM of any X.509 certificate (e.g. the peer's), "" on failure.
+std::string certificate_to_pem(X509* certificate);
+std::vector<uint8_t> certificate_to_der(X509* certificate);
+
+}  // namespace dtlstransport

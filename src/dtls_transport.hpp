@@ -1,0 +1,139 @@
+// The DTLS 1.2 transport of one DTLS-SRTP association, sans-IO (modelled on the ORTC
+// DTLSTransport). It owns no socket, thread or clock: the caller feeds received datagrams and the
+// current time, asks when the next timer fires, and gets datagrams to send, state changes, keys and
+// application data back through callbacks.
+//
+// Callback contract: callbacks run on the caller's thread, from inside the public method that
+// caused them, but only after the transport has finished the work of that call (datagrams and
+// events are queued while OpenSSL runs and delivered at the end). A callback may call the const
+// getters; it must not call start/handle_*/stop/send_application_data re-entrantly (such calls are
+// ignored and return an error). Single-threaded by contract: the caller serializes all calls.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "certificate.hpp"
+#include "fingerprint.hpp"
+#include "result.hpp"
+#include "srtp_profile.hpp"
+
+namespace dtlstransport {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+
+enum class DtlsState { New, Connecting, Connected, Closed, Failed };
+enum class DtlsRole { Auto, Client, Server };
+
+enum class FailureReason {
+  None,
+  FingerprintMismatch,   // the peer's certificate matches none of the remote fingerprints
+  NoRemoteFingerprint,   // handshake deadline passed with no remote fingerprint ever set
+  HandshakeTimeout,      // no handshake completed before the deadline
+  FatalAlertReceived,    // the peer sent a fatal alert
+  NoCommonSrtpProfile,   // use_srtp negotiated nothing we offered
+  RoleConflict,          // both sides client or both server
+  ProtocolError,         // anything else OpenSSL rejected
+};
+
+const char* dtls_state_name(DtlsState state);  // "new", "connecting", …
+const char* dtls_role_name(DtlsRole role);     // "auto", "client", "server"
+const char* failure_reason_name(FailureReason reason);
+
+// RFC 5763 §5 / Pion's rule for the role we take. A remote client makes us server and vice versa;
+// both auto → the ICE-controlling side is server, the controlled side client. Both client or
+// both server is a conflict (an Error).
+Result<DtlsRole> resolve_dtls_role(DtlsRole local, DtlsRole remote, bool ice_controlling);
+
+struct DtlsConfig {
+  // Identities to offer; the first is used. Empty → one is generated (ECDSA P-256, 30 days).
+  std::vector<Certificate> certificates;
+  // use_srtp profiles in preference order.
+  std::vector<SrtpProfile> srtp_profiles = default_srtp_profiles();
+  // Largest datagram we emit (DTLS record headers included, UDP/IP headers excluded).
+  size_t mtu = 1200;
+  // Retransmission: first retry, ×2 backoff up to the cap; the whole handshake must finish within
+  // the deadline (counted from start()).
+  std::chrono::milliseconds initial_retransmit_timeout{400};
+  std::chrono::milliseconds max_retransmit_timeout{4000};
+  std::chrono::milliseconds handshake_timeout{30000};
+  // Datagrams received before start() are kept (up to this many) and processed at start.
+  size_t max_early_datagrams = 32;
+};
+
+struct DtlsParameters {
+  DtlsRole role = DtlsRole::Auto;
+  std::vector<Fingerprint> fingerprints;
+};
+
+struct DtlsCallbacks {
+  // One datagram to send (≤ mtu bytes). The span is valid only during the call.
+  std::function<void(std::span<const uint8_t>)> send_datagram;
+  // Every state change, once. `reason` is None unless `state` is Failed; `detail` says more.
+  std::function<void(DtlsState state, FailureReason reason, const std::string& detail)>
+      state_changed;
+  // SRTP keys, once, just before the change to Connected (only after the peer is verified).
+  std::function<void(const SrtpKeys& keys)> srtp_keys;
+  // Decrypted DTLS application data (for a later data-channel path).
+  std::function<void(std::span<const uint8_t>)> application_data;
+};
+
+class DtlsTransport {
+ public:
+  // Fails only if no certificate can be generated or the configuration is unusable.
+  static Result<std::unique_ptr<DtlsTransport>> create(DtlsConfig config, DtlsCallbacks callbacks);
+  ~DtlsTransport();
+  DtlsTransport(const DtlsTransport&) = delete;
+  DtlsTransport& operator=(const DtlsTransport&) = delete;
+
+  // Local parameters: our certificate's fingerprints (one per algorithm asked for).
+  Fingerprint local_fingerprint(HashAlgorithm algorithm = HashAlgorithm::Sha256) const;
+  const Certificate& local_certificate() const;
+
+  // Starts the handshake with the remote parameters. `local_role` Auto resolves with
+  // resolve_dtls_role(); a conflict → Failed(RoleConflict). May be called once.
+  Status start(DtlsRole local_role, const DtlsParameters& remote, bool ice_controlling,
+               TimePoint now);
+
+  // Sets (or replaces) the remote fingerprints. If the handshake already finished unverified, the
+  // peer is verified now: match → Connected, mismatch → Failed.
+  void set_remote_fingerprints(std::vector<Fingerprint> fingerprints, TimePoint now);
+
+  // A received DTLS datagram (first byte 20–63). Before start() it is kept for later.
+  void handle_datagram(std::span<const uint8_t> datagram, TimePoint now);
+
+  // When handle_timeout() must next be called; nullopt when no timer runs. A value ≤ now means now.
+  std::optional<TimePoint> next_timeout() const;
+  void handle_timeout(TimePoint now);
+
+  // Application data over the established association.
+  Status send_application_data(std::span<const uint8_t> data);
+
+  // Sends close_notify (when a session exists) and moves to Closed. Idempotent.
+  void stop();
+
+  DtlsState state() const;
+  FailureReason failure_reason() const;
+  const std::string& failure_detail() const;
+  DtlsRole role() const;  // the role taken; Auto before start()
+  std::optional<SrtpProfile> srtp_profile() const;
+  std::vector<uint8_t> remote_certificate_der() const;  // empty until the peer is verified
+  std::string remote_certificate_pem() const;           // "" until the peer is verified
+  std::string dtls_version() const;                     // "DTLSv1.2" once connected
+  std::string cipher_suite() const;                     // OpenSSL's name once connected
+
+ private:
+  class Impl;
+  explicit DtlsTransport(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dtlstransport
