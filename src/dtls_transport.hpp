@@ -4,10 +4,10 @@
 // application data back through callbacks.
 //
 // Callback contract: callbacks run on the caller's thread, from inside the public method that
-// caused them, but only after the transport has finished the work of that call (datagrams and
-// events are queued while OpenSSL runs and delivered at the end). A callback may call the const
-// getters; it must not call start/handle_*/stop/send_application_data re-entrantly (such calls are
-// ignored and return an error). Single-threaded by contract: the caller serializes all calls.
+// caused them, but only after the transport has finished that work: datagrams and events are
+// queued while OpenSSL runs and delivered, in order, at the end of the call. A callback may call
+// any getter and may call back into the transport (e.g. stop() from state_changed); it must not
+// destroy the transport. Single-threaded by contract: the caller serializes all calls.
 #pragma once
 
 #include <chrono>
@@ -35,13 +35,13 @@ enum class DtlsRole { Auto, Client, Server };
 
 enum class FailureReason {
   None,
-  FingerprintMismatch,   // the peer's certificate matches none of the remote fingerprints
-  NoRemoteFingerprint,   // handshake deadline passed with no remote fingerprint ever set
-  HandshakeTimeout,      // no handshake completed before the deadline
-  FatalAlertReceived,    // the peer sent a fatal alert
-  NoCommonSrtpProfile,   // use_srtp negotiated nothing we offered
-  RoleConflict,          // both sides client or both server
-  ProtocolError,         // anything else OpenSSL rejected
+  FingerprintMismatch,  // the peer's certificate matches none of the remote fingerprints
+  NoRemoteFingerprint,  // handshake deadline passed with no remote fingerprint ever set
+  HandshakeTimeout,     // no handshake completed before the deadline
+  FatalAlertReceived,   // the peer sent a fatal alert
+  NoCommonSrtpProfile,  // use_srtp negotiated nothing we offered
+  RoleConflict,         // both sides client or both server
+  ProtocolError,        // anything else OpenSSL rejected
 };
 
 const char* dtls_state_name(DtlsState state);  // "new", "connecting", …
@@ -90,6 +90,15 @@ class DtlsTransport {
  public:
   // Fails only if no certificate can be generated or the configuration is unusable.
   static Result<std::unique_ptr<DtlsTransport>> create(DtlsConfig config, DtlsCallbacks callbacks);
+
+ private:
+  class Impl;
+  struct ConstructionKey {
+    explicit ConstructionKey() = default;
+  };
+
+ public:
+  DtlsTransport(ConstructionKey, std::unique_ptr<Impl> impl);  // use create()
   ~DtlsTransport();
   DtlsTransport(const DtlsTransport&) = delete;
   DtlsTransport& operator=(const DtlsTransport&) = delete;
@@ -131,8 +140,6 @@ class DtlsTransport {
   std::string cipher_suite() const;                     // OpenSSL's name once connected
 
  private:
-  class Impl;
-  explicit DtlsTransport(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

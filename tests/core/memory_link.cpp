@@ -1,1 +1,126 @@
-// placeholder
+#include "memory_link.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace dtlstransport::testing {
+
+namespace {
+
+DtlsCallbacks callbacks_for(EndpointLog& log, std::function<void(std::span<const uint8_t>)> send,
+                            const TimePoint& now) {
+  DtlsCallbacks callbacks;
+  callbacks.send_datagram = [&log, send](std::span<const uint8_t> bytes) {
+    log.sent_sizes.push_back(bytes.size());
+    send(bytes);
+  };
+  callbacks.state_changed = [&log, &now](DtlsState state, FailureReason reason,
+                                         const std::string& detail) {
+    log.states.push_back(state);
+    if (state == DtlsState::Failed) {
+      log.failure = reason;
+      log.failure_detail = detail;
+    }
+    if (state == DtlsState::Connected) log.connected_at = now;
+  };
+  callbacks.srtp_keys = [&log](const SrtpKeys& keys) { log.keys.push_back(keys); };
+  callbacks.application_data = [&log](std::span<const uint8_t> data) {
+    log.application_data.emplace_back(data.begin(), data.end());
+  };
+  return callbacks;
+}
+
+}  // namespace
+
+MemoryLink::MemoryLink(DtlsConfig config_a, DtlsConfig config_b, LinkConditions a_to_b,
+                       LinkConditions b_to_a, uint32_t seed)
+    : a_to_b_(a_to_b), b_to_a_(b_to_a), rng_(seed) {
+  auto a = DtlsTransport::create(
+      std::move(config_a),
+      callbacks_for(
+          log_a_, [this](std::span<const uint8_t> bytes) { send(true, bytes); }, now_));
+  auto b = DtlsTransport::create(
+      std::move(config_b),
+      callbacks_for(
+          log_b_, [this](std::span<const uint8_t> bytes) { send(false, bytes); }, now_));
+  EXPECT_TRUE(a.ok()) << (a.ok() ? "" : a.error().message);
+  EXPECT_TRUE(b.ok()) << (b.ok() ? "" : b.error().message);
+  if (a.ok()) a_ = std::move(*a);
+  if (b.ok()) b_ = std::move(*b);
+}
+
+void MemoryLink::start(DtlsRole role_a, DtlsRole role_b, bool a_controlling) {
+  DtlsParameters for_a{role_b, {b_->local_fingerprint()}};
+  DtlsParameters for_b{role_a, {a_->local_fingerprint()}};
+  start_with(role_a, for_a, role_b, for_b, a_controlling);
+}
+
+void MemoryLink::start_with(DtlsRole role_a, const DtlsParameters& remote_for_a, DtlsRole role_b,
+                            const DtlsParameters& remote_for_b, bool a_controlling) {
+  ASSERT_TRUE(a_->start(role_a, remote_for_a, a_controlling, now_).ok());
+  ASSERT_TRUE(b_->start(role_b, remote_for_b, !a_controlling, now_).ok());
+}
+
+void MemoryLink::send(bool to_b, std::span<const uint8_t> bytes) {
+  const LinkConditions& conditions = to_b ? a_to_b_ : b_to_a_;
+  std::uniform_real_distribution<double> chance(0.0, 1.0);
+  // Draw every random number on every send so one condition does not shift the others' streams.
+  const bool lost = chance(rng_) < conditions.loss;
+  const bool duplicated = chance(rng_) < conditions.duplicate;
+  const auto jitter = std::chrono::microseconds(
+      static_cast<int64_t>(chance(rng_) * static_cast<double>(conditions.jitter.count())));
+  if (conditions.black_hole || lost) return;
+  const TimePoint at = now_ + conditions.latency + jitter;
+  in_flight_.push_back({at, to_b, {bytes.begin(), bytes.end()}});
+  if (duplicated)
+    in_flight_.push_back({at + conditions.latency, to_b, {bytes.begin(), bytes.end()}});
+}
+
+bool MemoryLink::step(TimePoint limit) {
+  std::optional<TimePoint> next;
+  auto consider = [&next](std::optional<TimePoint> t) {
+    if (t && (!next || *t < *next)) next = t;
+  };
+  for (const auto& packet : in_flight_) consider(packet.at);
+  consider(a_->next_timeout());
+  consider(b_->next_timeout());
+  if (!next || *next > limit) return false;
+  now_ = std::max(now_, *next);
+
+  // Deliver every datagram due now, in arrival order (stable for equal times).
+  std::stable_sort(in_flight_.begin(), in_flight_.end(),
+                   [](const InFlight& x, const InFlight& y) { return x.at < y.at; });
+  std::vector<InFlight> due;
+  auto split = std::find_if(in_flight_.begin(), in_flight_.end(),
+                            [this](const InFlight& p) { return p.at > now_; });
+  due.assign(std::make_move_iterator(in_flight_.begin()), std::make_move_iterator(split));
+  in_flight_.erase(in_flight_.begin(), split);
+  for (const auto& packet : due) {
+    (packet.to_b ? b_ : a_)->handle_datagram(packet.bytes, now_);
+  }
+  if (auto t = a_->next_timeout(); t && *t <= now_) a_->handle_timeout(now_);
+  if (auto t = b_->next_timeout(); t && *t <= now_) b_->handle_timeout(now_);
+  return true;
+}
+
+bool MemoryLink::run_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
+  const TimePoint end = now_ + limit;
+  while (!done()) {
+    if (!step(end)) return done();
+  }
+  return true;
+}
+
+bool MemoryLink::run_until_settled(std::chrono::milliseconds limit) {
+  return run_until([this] { return settled(a_->state()) && settled(b_->state()); }, limit);
+}
+
+void MemoryLink::advance(std::chrono::milliseconds duration) {
+  const TimePoint end = now_ + duration;
+  while (step(end)) {
+  }
+  now_ = end;
+}
+
+}  // namespace dtlstransport::testing
