@@ -1,0 +1,715 @@
+#include "gstdtlstransportendpoint.h"
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <utility>
+
+#include "packet_classifier.hpp"
+#include "srtp_session.hpp"
+
+GST_DEBUG_CATEGORY_STATIC(endpoint_debug);
+#define GST_CAT_DEFAULT endpoint_debug
+
+using dtlstransport::Clock;
+using dtlstransport::DtlsState;
+using dtlstransport::FailureReason;
+using dtlstransport::PacketKind;
+using dtlstransport::SrtpResult;
+using dtlstransport::SrtpSession;
+
+namespace gstdtls {
+namespace {
+
+struct PendingEvent {
+  DtlsState state;
+  FailureReason reason;
+  std::string detail;
+};
+
+// Per media src pad, touched only by the nicesrc streaming thread (and by change_state while no
+// streaming runs).
+struct SrcPadState {
+  bool started = false;
+  int caps_pt = -1;              // payload type whose caps were last pushed; -1 none
+  unsigned caps_generation = 0;  // pt-map generation those caps came from
+};
+
+}  // namespace
+
+struct EndpointImpl {
+  EndpointListener listener;
+
+  // DTLS: the core is single-threaded by contract; this mutex serializes every call.
+  std::mutex dtls_mutex;
+  std::unique_ptr<dtlstransport::DtlsTransport> dtls;
+  std::vector<PendingEvent> pending;
+  GSource* timer = nullptr;
+  dtlstransport::TimePoint started_at;
+  std::atomic<bool> drop_first_client_hello{false};
+  bool dropped_client_hello = false;
+
+  // SRTP: one session, each direction serialized by its own mutex (srtp_session.hpp).
+  std::mutex protect_mutex;
+  std::mutex unprotect_mutex;
+  SrtpSession srtp;
+  std::atomic<bool> media_open{false};
+
+  // Everything pushed on net_src (DTLS and SRTP), so sticky events precede data and pushes from
+  // the DTLS timer, the receive thread and the send threads do not interleave inside nicesink.
+  std::mutex net_mutex;
+  bool network_open = false;
+  bool net_started = false;
+
+  std::mutex info_mutex;
+  EndpointInfo info;  // non-counter fields
+
+  std::atomic<uint64_t> packets_sent{0}, bytes_sent{0}, packets_received{0}, bytes_received{0};
+  std::atomic<uint64_t> rtcp_packets_sent{0}, rtcp_packets_received{0};
+  std::atomic<uint64_t> dropped_auth_failure{0}, dropped_replay{0}, dropped_no_keys{0},
+      dropped_malformed{0};
+
+  std::mutex pt_mutex;
+  GstCaps* pt_map = nullptr;
+  std::array<GstCaps*, 128> pt_cache{};
+  std::atomic<unsigned> pt_generation{0};  // written under pt_mutex
+
+  SrcPadState rtp_src_state, rtcp_src_state;
+
+  ~EndpointImpl() {
+    gst_caps_replace(&pt_map, nullptr);
+    for (auto& caps : pt_cache) gst_caps_replace(&caps, nullptr);
+  }
+};
+
+}  // namespace gstdtls
+
+struct _GstDtlsTransportEndpoint {
+  GstElement parent;
+  GstPad* net_sink;
+  GstPad* net_src;
+  GstPad* rtp_sink;
+  GstPad* rtcp_sink;
+  GstPad* rtp_src;
+  GstPad* rtcp_src;
+  std::unique_ptr<gstdtls::EndpointImpl> impl;  // placement-constructed in init
+};
+
+G_DEFINE_TYPE(GstDtlsTransportEndpoint, gst_dtls_transport_endpoint, GST_TYPE_ELEMENT)
+
+namespace {
+
+using gstdtls::EndpointImpl;
+
+GstStaticPadTemplate net_sink_template =
+    GST_STATIC_PAD_TEMPLATE("net_sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+GstStaticPadTemplate net_src_template =
+    GST_STATIC_PAD_TEMPLATE("net_src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+GstStaticPadTemplate rtp_sink_template = GST_STATIC_PAD_TEMPLATE(
+    "rtp_sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("application/x-rtp"));
+GstStaticPadTemplate rtcp_sink_template = GST_STATIC_PAD_TEMPLATE(
+    "rtcp_sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("application/x-rtcp"));
+GstStaticPadTemplate rtp_src_template = GST_STATIC_PAD_TEMPLATE(
+    "rtp_src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS("application/x-rtp"));
+GstStaticPadTemplate rtcp_src_template = GST_STATIC_PAD_TEMPLATE(
+    "rtcp_src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS("application/x-rtcp"));
+
+EndpointImpl& impl_of(GstDtlsTransportEndpoint* self) { return *self->impl; }
+
+std::span<uint8_t> as_span(const GstMapInfo& map) { return {map.data, map.size}; }
+
+// gst_pad_create_stream_id() refuses elements with several sink pads: make a unique id here.
+void push_stream_start(GstPad* pad, const char* suffix) {
+  gchar* stream_id = g_strdup_printf("%08x%08x/%s", g_random_int(), g_random_int(), suffix);
+  gst_pad_push_event(pad, gst_event_new_stream_start(stream_id));
+  g_free(stream_id);
+}
+
+// --- Network output -------------------------------------------------------------------------
+
+void ensure_net_started_locked(GstDtlsTransportEndpoint* self) {
+  EndpointImpl& impl = impl_of(self);
+  if (impl.net_started) return;
+  push_stream_start(self->net_src, "net");
+  gst_pad_push_event(self->net_src,
+                     gst_event_new_caps(gst_caps_new_empty_simple("application/x-dtls-srtp")));
+  GstSegment segment;
+  gst_segment_init(&segment, GST_FORMAT_BYTES);
+  gst_pad_push_event(self->net_src, gst_event_new_segment(&segment));
+  impl.net_started = true;
+}
+
+// Hands a buffer (or list) to nicesink. Dropped unless PLAYING: nicesink blocks its caller while
+// prerolling, and the caller may be the shared main context serving every transport.
+void push_network(GstDtlsTransportEndpoint* self, GstBuffer* buffer, GstBufferList* list) {
+  EndpointImpl& impl = impl_of(self);
+  std::lock_guard lock(impl.net_mutex);
+  if (!impl.network_open) {
+    if (buffer) gst_buffer_unref(buffer);
+    if (list) gst_buffer_list_unref(list);
+    return;
+  }
+  ensure_net_started_locked(self);
+  GstFlowReturn ret =
+      buffer ? gst_pad_push(self->net_src, buffer) : gst_pad_push_list(self->net_src, list);
+  if (ret != GST_FLOW_OK && ret != GST_FLOW_FLUSHING)
+    GST_DEBUG_OBJECT(self, "network push: %s", gst_flow_get_name(ret));
+}
+
+// --- DTLS -----------------------------------------------------------------------------------
+
+void rearm_timer_locked(EndpointImpl& impl) {
+  if (!impl.timer) return;
+  auto deadline = impl.dtls ? impl.dtls->next_timeout() : std::nullopt;
+  if (!deadline) {
+    g_source_set_ready_time(impl.timer, -1);
+    return;
+  }
+  auto delta =
+      std::chrono::duration_cast<std::chrono::microseconds>(*deadline - Clock::now()).count();
+  // g_source ready times are CLOCK_MONOTONIC µs, the same clock as std::chrono::steady_clock.
+  g_source_set_ready_time(impl.timer, g_get_monotonic_time() + std::max<int64_t>(delta, 0));
+}
+
+void update_info_locked(EndpointImpl& impl) {
+  std::lock_guard lock(impl.info_mutex);
+  auto& t = *impl.dtls;
+  bool changed = impl.info.state != t.state() || impl.info.role != t.role();
+  impl.info.state = t.state();
+  impl.info.role = t.role();
+  impl.info.failure_reason = t.failure_reason();
+  if (!changed) return;
+  impl.info.failure_detail = t.failure_detail();
+  auto profile = t.srtp_profile();
+  impl.info.srtp_profile = profile ? std::string(dtlstransport::openssl_name(*profile)) : "";
+  impl.info.dtls_version = t.dtls_version();
+  impl.info.cipher = t.cipher_suite();
+  impl.info.remote_certificate_pem = t.remote_certificate_pem();
+  if (t.state() == DtlsState::Connected && impl.info.handshake_ms < 0)
+    impl.info.handshake_ms =
+        std::chrono::duration<double, std::milli>(Clock::now() - impl.started_at).count();
+}
+
+void deliver(EndpointImpl& impl, std::vector<gstdtls::PendingEvent>& events) {
+  for (auto& event : events)
+    if (impl.listener.state_changed)
+      impl.listener.state_changed(event.state, event.reason, event.detail);
+}
+
+// Runs one core call under the DTLS lock, then delivers its events with no lock held.
+template <class F>
+void with_dtls(GstDtlsTransportEndpoint* self, F&& call) {
+  EndpointImpl& impl = impl_of(self);
+  std::vector<gstdtls::PendingEvent> events;
+  {
+    std::lock_guard lock(impl.dtls_mutex);
+    if (!impl.dtls) return;
+    call(*impl.dtls);
+    update_info_locked(impl);
+    rearm_timer_locked(impl);
+    events.swap(impl.pending);
+  }
+  deliver(impl, events);
+}
+
+bool is_client_hello(std::span<const uint8_t> datagram) {
+  // DTLS record header is 13 bytes (RFC 6347 §4.1); content type 22 = handshake, then the
+  // handshake message type, 1 = ClientHello.
+  return datagram.size() > 13 && datagram[0] == 22 && datagram[13] == 1;
+}
+
+void on_send_datagram(GstDtlsTransportEndpoint* self, std::span<const uint8_t> datagram) {
+  EndpointImpl& impl = impl_of(self);
+  if (impl.drop_first_client_hello && !impl.dropped_client_hello && is_client_hello(datagram)) {
+    impl.dropped_client_hello = true;
+    GST_INFO_OBJECT(self, "test knob: dropping the first ClientHello");
+    return;
+  }
+  GstBuffer* buffer = gst_buffer_new_memdup(datagram.data(), datagram.size());
+  push_network(self, buffer, nullptr);
+}
+
+void on_srtp_keys(GstDtlsTransportEndpoint* self, const dtlstransport::SrtpKeys& keys) {
+  EndpointImpl& impl = impl_of(self);
+  std::scoped_lock lock(impl.protect_mutex, impl.unprotect_mutex);
+  auto status = impl.srtp.set_keys(keys);
+  if (!status) {
+    GST_ERROR_OBJECT(self, "cannot install SRTP keys: %s", status.error().message.c_str());
+    return;
+  }
+  impl.media_open = true;
+}
+
+gboolean timer_dispatch(GSource* source, GSourceFunc, gpointer);
+void timer_finalize(GSource* source);
+
+GSourceFuncs timer_funcs = {nullptr, nullptr, timer_dispatch, timer_finalize, nullptr, nullptr};
+
+struct TimerSource {
+  GSource source;
+  GstDtlsTransportEndpoint* self;
+};
+
+gboolean timer_dispatch(GSource* source, GSourceFunc, gpointer) {
+  auto* timer = reinterpret_cast<TimerSource*>(source);
+  g_source_set_ready_time(source, -1);  // re-armed from next_timeout() below
+  with_dtls(timer->self, [](auto& dtls) { dtls.handle_timeout(Clock::now()); });
+  return G_SOURCE_CONTINUE;
+}
+
+void timer_finalize(GSource* source) {
+  gst_object_unref(reinterpret_cast<TimerSource*>(source)->self);
+}
+
+// --- SRTP send path ---------------------------------------------------------------------------
+
+// One output buffer with trailer room, one copy, protected in place. nullptr when dropped.
+GstBuffer* protect_one(GstDtlsTransportEndpoint* self, GstBuffer* input, bool rtcp) {
+  EndpointImpl& impl = impl_of(self);
+  if (!impl.media_open) {
+    impl.dropped_no_keys++;
+    return nullptr;
+  }
+  GstMapInfo in;
+  if (!gst_buffer_map(input, &in, GST_MAP_READ)) {
+    impl.dropped_malformed++;
+    return nullptr;
+  }
+  std::span<const uint8_t> packet(in.data, in.size);
+  if (!(rtcp ? dtlstransport::is_valid_rtcp(packet) : dtlstransport::is_valid_rtp(packet))) {
+    gst_buffer_unmap(input, &in);
+    impl.dropped_malformed++;
+    return nullptr;
+  }
+  size_t room = rtcp ? SrtpSession::kRtcpTrailerRoom : SrtpSession::kRtpTrailerRoom;
+  GstBuffer* output = gst_buffer_new_allocate(nullptr, in.size + room, nullptr);
+  GstMapInfo out;
+  gst_buffer_map(output, &out, GST_MAP_WRITE);
+  std::copy(in.data, in.data + in.size, out.data);
+  size_t length = in.size;
+  gst_buffer_unmap(input, &in);
+  SrtpResult result;
+  {
+    std::lock_guard lock(impl.protect_mutex);
+    result = rtcp ? impl.srtp.protect_rtcp(as_span(out), length)
+                  : impl.srtp.protect_rtp(as_span(out), length);
+  }
+  gst_buffer_unmap(output, &out);
+  if (result != SrtpResult::Ok) {
+    gst_buffer_unref(output);
+    if (result == SrtpResult::NoKeys)
+      impl.dropped_no_keys++;
+    else
+      impl.dropped_malformed++;
+    return nullptr;
+  }
+  gst_buffer_set_size(output, static_cast<gssize>(length));
+  gst_buffer_copy_into(output, input, GST_BUFFER_COPY_TIMESTAMPS, 0, -1);
+  (rtcp ? impl.rtcp_packets_sent : impl.packets_sent)++;
+  impl.bytes_sent += length;
+  return output;
+}
+
+GstFlowReturn send_chain(GstPad* pad, GstObject* parent, GstBuffer* buffer) {
+  auto* self = GST_DTLS_TRANSPORT_ENDPOINT(parent);
+  GstBuffer* output = protect_one(self, buffer, pad == self->rtcp_sink);
+  gst_buffer_unref(buffer);
+  if (output) push_network(self, output, nullptr);
+  return GST_FLOW_OK;  // drops are counted, never a flow error
+}
+
+GstFlowReturn send_chain_list(GstPad* pad, GstObject* parent, GstBufferList* list) {
+  auto* self = GST_DTLS_TRANSPORT_ENDPOINT(parent);
+  bool rtcp = pad == self->rtcp_sink;
+  guint n = gst_buffer_list_length(list);
+  GstBufferList* output = gst_buffer_list_new_sized(n);
+  for (guint i = 0; i < n; i++) {
+    if (GstBuffer* protected_buffer = protect_one(self, gst_buffer_list_get(list, i), rtcp))
+      gst_buffer_list_add(output, protected_buffer);
+  }
+  gst_buffer_list_unref(list);
+  if (gst_buffer_list_length(output) > 0)
+    push_network(self, nullptr, output);
+  else
+    gst_buffer_list_unref(output);
+  return GST_FLOW_OK;
+}
+
+gboolean sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
+  // Media sink events (caps, segment, EOS…) end here: the network side has its own stream, and
+  // an upstream EOS must not end the transport.
+  GST_LOG_OBJECT(pad, "consuming %s", GST_EVENT_TYPE_NAME(event));
+  (void)parent;
+  gst_event_unref(event);
+  return TRUE;
+}
+
+// --- Receive path -----------------------------------------------------------------------------
+
+GstCaps* caps_for_pt(GstDtlsTransportEndpoint* self, guint pt) {
+  EndpointImpl& impl = impl_of(self);
+  GstCaps* map = nullptr;
+  unsigned generation;
+  {
+    std::lock_guard lock(impl.pt_mutex);
+    if (impl.pt_cache[pt]) return gst_caps_ref(impl.pt_cache[pt]);
+    if (impl.pt_map) map = gst_caps_ref(impl.pt_map);
+    generation = impl.pt_generation;
+  }
+  GstCaps* caps = nullptr;
+  if (map) {
+    for (guint i = 0; i < gst_caps_get_size(map) && !caps; i++) {
+      const GstStructure* s = gst_caps_get_structure(map, i);
+      int payload;
+      if (gst_structure_get_int(s, "payload", &payload) && payload == static_cast<int>(pt)) {
+        GstStructure* copy = gst_structure_copy(s);
+        gst_structure_set_name(copy, "application/x-rtp");
+        caps = gst_caps_new_full(copy, nullptr);
+      }
+    }
+    gst_caps_unref(map);
+  }
+  if (!caps && impl.listener.request_pt_map) {
+    caps = impl.listener.request_pt_map(pt);  // a signal: no lock held
+    if (caps) {
+      caps = gst_caps_make_writable(caps);
+      if (gst_caps_get_size(caps) > 0) {
+        GstStructure* s = gst_caps_get_structure(caps, 0);
+        gst_structure_set_name(s, "application/x-rtp");
+        gst_structure_set(s, "payload", G_TYPE_INT, static_cast<int>(pt), nullptr);
+      }
+    }
+  }
+  if (!caps) caps = gst_caps_new_empty_simple("application/x-rtp");
+  std::lock_guard lock(impl.pt_mutex);
+  if (generation == impl.pt_generation && !impl.pt_cache[pt])
+    impl.pt_cache[pt] = gst_caps_ref(caps);
+  return caps;
+}
+
+GstFlowReturn push_media(GstDtlsTransportEndpoint* self, GstBuffer* buffer, bool rtcp, guint pt) {
+  EndpointImpl& impl = impl_of(self);
+  GstPad* pad = rtcp ? self->rtcp_src : self->rtp_src;
+  gstdtls::SrcPadState& state = rtcp ? impl.rtcp_src_state : impl.rtp_src_state;
+  // Sticky events in the order GStreamer requires: stream-start, caps, segment.
+  if (!state.started) push_stream_start(pad, rtcp ? "rtcp" : "rtp");
+  unsigned generation = impl.pt_generation.load();
+  if (rtcp && !state.started) {
+    gst_pad_push_event(pad, gst_event_new_caps(gst_caps_new_empty_simple("application/x-rtcp")));
+  } else if (!rtcp &&
+             (state.caps_pt != static_cast<int>(pt) || state.caps_generation != generation)) {
+    gst_pad_push_event(pad, gst_event_new_caps(caps_for_pt(self, pt)));
+    state.caps_pt = static_cast<int>(pt);
+    state.caps_generation = generation;
+  }
+  if (!state.started) {
+    GstSegment segment;
+    gst_segment_init(&segment, GST_FORMAT_TIME);
+    gst_pad_push_event(pad, gst_event_new_segment(&segment));
+    state.started = true;
+  }
+  GstFlowReturn ret = gst_pad_push(pad, buffer);
+  // Unlinked or failing downstream must not stop nicesrc (that would stop ICE too).
+  if (ret == GST_FLOW_FLUSHING) return ret;
+  if (ret != GST_FLOW_OK && ret != GST_FLOW_NOT_LINKED)
+    GST_DEBUG_OBJECT(pad, "downstream returned %s", gst_flow_get_name(ret));
+  return GST_FLOW_OK;
+}
+
+GstFlowReturn receive_media(GstDtlsTransportEndpoint* self, GstBuffer* buffer, bool rtcp) {
+  EndpointImpl& impl = impl_of(self);
+  if (!impl.media_open) {
+    impl.dropped_no_keys++;
+    gst_buffer_unref(buffer);
+    return GST_FLOW_OK;
+  }
+  buffer = gst_buffer_make_writable(buffer);  // nicesrc's buffer is ours alone: no copy
+  GstMapInfo map;
+  if (!gst_buffer_map(buffer, &map, GST_MAP_READWRITE)) {
+    impl.dropped_malformed++;
+    gst_buffer_unref(buffer);
+    return GST_FLOW_OK;
+  }
+  size_t wire_length = map.size;
+  size_t length = map.size;
+  guint pt = map.size > 1 ? (map.data[1] & 0x7f) : 0;
+  SrtpResult result;
+  {
+    std::lock_guard lock(impl.unprotect_mutex);
+    result = rtcp ? impl.srtp.unprotect_rtcp(as_span(map), length)
+                  : impl.srtp.unprotect_rtp(as_span(map), length);
+  }
+  gst_buffer_unmap(buffer, &map);
+  if (result != SrtpResult::Ok) {
+    switch (result) {
+      case SrtpResult::AuthFailure:
+        impl.dropped_auth_failure++;
+        break;
+      case SrtpResult::Replay:
+        impl.dropped_replay++;
+        break;
+      case SrtpResult::NoKeys:
+        impl.dropped_no_keys++;
+        break;
+      default:
+        impl.dropped_malformed++;
+        break;
+    }
+    gst_buffer_unref(buffer);
+    return GST_FLOW_OK;
+  }
+  gst_buffer_set_size(buffer, static_cast<gssize>(length));
+  (rtcp ? impl.rtcp_packets_received : impl.packets_received)++;
+  impl.bytes_received += wire_length;
+  return push_media(self, buffer, rtcp, pt);
+}
+
+GstFlowReturn net_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
+  auto* self = GST_DTLS_TRANSPORT_ENDPOINT(parent);
+  GstMapInfo map;
+  if (!gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+    gst_buffer_unref(buffer);
+    return GST_FLOW_OK;
+  }
+  PacketKind kind = dtlstransport::classify_packet({map.data, map.size});
+  if (kind == PacketKind::Dtls) {
+    std::span<const uint8_t> datagram(map.data, map.size);
+    with_dtls(self, [&](auto& dtls) { dtls.handle_datagram(datagram, Clock::now()); });
+    gst_buffer_unmap(buffer, &map);
+    gst_buffer_unref(buffer);
+    return GST_FLOW_OK;
+  }
+  gst_buffer_unmap(buffer, &map);
+  switch (kind) {
+    case PacketKind::Rtp:
+      return receive_media(self, buffer, false);
+    case PacketKind::Rtcp:
+      return receive_media(self, buffer, true);
+    case PacketKind::Stun:
+      break;  // libnice's business; nicesrc does not deliver it anyway
+    default:
+      impl_of(self).dropped_malformed++;
+      break;
+  }
+  gst_buffer_unref(buffer);
+  return GST_FLOW_OK;
+}
+
+gboolean src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
+  if (GST_QUERY_TYPE(query) == GST_QUERY_LATENCY) {
+    // Network input: live, no latency of our own.
+    gst_query_set_latency(query, TRUE, 0, GST_CLOCK_TIME_NONE);
+    return TRUE;
+  }
+  return gst_pad_query_default(pad, parent, query);
+}
+
+GstPad* make_pad(GstDtlsTransportEndpoint* self, GstStaticPadTemplate* templ) {
+  GstPad* pad = gst_pad_new_from_static_template(templ, templ->name_template);
+  gst_element_add_pad(GST_ELEMENT(self), pad);
+  return pad;
+}
+
+GstStateChangeReturn change_state(GstElement* element, GstStateChange transition) {
+  auto* self = GST_DTLS_TRANSPORT_ENDPOINT(element);
+  EndpointImpl& impl = impl_of(self);
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    // Pad activation clears sticky events: resend them with the first data of this run.
+    impl.rtp_src_state = {};
+    impl.rtcp_src_state = {};
+    std::lock_guard lock(impl.net_mutex);
+    impl.net_started = false;
+  }
+  return GST_ELEMENT_CLASS(gst_dtls_transport_endpoint_parent_class)
+      ->change_state(element, transition);
+}
+
+}  // namespace
+
+static void gst_dtls_transport_endpoint_init(GstDtlsTransportEndpoint* self) {
+  new (&self->impl) std::unique_ptr<EndpointImpl>(std::make_unique<EndpointImpl>());
+  self->net_sink = make_pad(self, &net_sink_template);
+  gst_pad_set_chain_function(self->net_sink, net_chain);
+  gst_pad_set_event_function(self->net_sink, sink_event);
+  self->net_src = make_pad(self, &net_src_template);
+  self->rtp_sink = make_pad(self, &rtp_sink_template);
+  self->rtcp_sink = make_pad(self, &rtcp_sink_template);
+  for (GstPad* pad : {self->rtp_sink, self->rtcp_sink}) {
+    gst_pad_set_chain_function(pad, send_chain);
+    gst_pad_set_chain_list_function(pad, send_chain_list);
+    gst_pad_set_event_function(pad, sink_event);
+  }
+  self->rtp_src = make_pad(self, &rtp_src_template);
+  self->rtcp_src = make_pad(self, &rtcp_src_template);
+  for (GstPad* pad : {self->rtp_src, self->rtcp_src}) {
+    gst_pad_set_query_function(pad, src_query);
+    gst_pad_use_fixed_caps(pad);
+  }
+}
+
+static void gst_dtls_transport_endpoint_finalize(GObject* object) {
+  auto* self = GST_DTLS_TRANSPORT_ENDPOINT(object);
+  gstdtls::endpoint_reset(self);
+  self->impl.~unique_ptr();
+  G_OBJECT_CLASS(gst_dtls_transport_endpoint_parent_class)->finalize(object);
+}
+
+static void gst_dtls_transport_endpoint_class_init(GstDtlsTransportEndpointClass* klass) {
+  GST_DEBUG_CATEGORY_INIT(endpoint_debug, "dtlstransportendpoint", 0, "dtlstransportbin data path");
+  G_OBJECT_CLASS(klass)->finalize = gst_dtls_transport_endpoint_finalize;
+  auto* element_class = GST_ELEMENT_CLASS(klass);
+  element_class->change_state = change_state;
+  for (GstStaticPadTemplate* templ : {&net_sink_template, &net_src_template, &rtp_sink_template,
+                                      &rtcp_sink_template, &rtp_src_template, &rtcp_src_template})
+    gst_element_class_add_static_pad_template(element_class, templ);
+  gst_element_class_set_static_metadata(
+      element_class, "DTLS-SRTP transport data path", "Filter/Network/RTP",
+      "Internal part of dtlstransportbin: DTLS records, SRTP protect/unprotect",
+      "gst-dtlstransport");
+}
+
+namespace gstdtls {
+
+void endpoint_set_listener(GstDtlsTransportEndpoint* self, EndpointListener listener) {
+  impl_of(self).listener = std::move(listener);
+}
+
+dtlstransport::Status endpoint_prepare(GstDtlsTransportEndpoint* self,
+                                       dtlstransport::DtlsConfig config, GMainContext* context,
+                                       bool drop_first_client_hello) {
+  endpoint_reset(self);
+  EndpointImpl& impl = impl_of(self);
+  dtlstransport::DtlsCallbacks callbacks;
+  // The callbacks run inside a core call, under dtls_mutex (see with_dtls).
+  callbacks.send_datagram = [self](std::span<const uint8_t> d) { on_send_datagram(self, d); };
+  callbacks.state_changed = [&impl](DtlsState state, FailureReason reason,
+                                    const std::string& detail) {
+    if (state == DtlsState::Failed || state == DtlsState::Closed) impl.media_open = false;
+    impl.pending.push_back({state, reason, detail});
+  };
+  callbacks.srtp_keys = [self](const dtlstransport::SrtpKeys& keys) { on_srtp_keys(self, keys); };
+  auto transport = dtlstransport::DtlsTransport::create(std::move(config), std::move(callbacks));
+  if (!transport) return transport.error();
+
+  GSource* source = g_source_new(&timer_funcs, sizeof(TimerSource));
+  reinterpret_cast<TimerSource*>(source)->self = GST_DTLS_TRANSPORT_ENDPOINT(gst_object_ref(self));
+  g_source_set_ready_time(source, -1);
+  g_source_set_priority(source, G_PRIORITY_DEFAULT);
+  g_source_attach(source, context);
+
+  std::lock_guard lock(impl.dtls_mutex);
+  impl.dtls = std::move(transport).value();
+  impl.timer = source;
+  impl.drop_first_client_hello = drop_first_client_hello;
+  impl.dropped_client_hello = false;
+  {
+    std::lock_guard info_lock(impl.info_mutex);
+    impl.info = {};
+  }
+  for (auto* counter :
+       {&impl.packets_sent, &impl.bytes_sent, &impl.packets_received, &impl.bytes_received,
+        &impl.rtcp_packets_sent, &impl.rtcp_packets_received, &impl.dropped_auth_failure,
+        &impl.dropped_replay, &impl.dropped_no_keys, &impl.dropped_malformed})
+    counter->store(0);
+  return {};
+}
+
+void endpoint_start(GstDtlsTransportEndpoint* self, dtlstransport::DtlsRole local_role,
+                    const dtlstransport::DtlsParameters& remote, bool ice_controlling) {
+  EndpointImpl& impl = impl_of(self);
+  with_dtls(self, [&](auto& dtls) {
+    if (dtls.state() != DtlsState::New) return;
+    impl.started_at = Clock::now();
+    {
+      std::lock_guard lock(impl.info_mutex);
+      impl.info.started = true;
+    }
+    auto status = dtls.start(local_role, remote, ice_controlling, impl.started_at);
+    if (!status) GST_WARNING_OBJECT(self, "DTLS start: %s", status.error().message.c_str());
+  });
+}
+
+void endpoint_set_remote_fingerprints(GstDtlsTransportEndpoint* self,
+                                      std::vector<dtlstransport::Fingerprint> fingerprints) {
+  with_dtls(self, [&](auto& dtls) {
+    dtls.set_remote_fingerprints(std::move(fingerprints), Clock::now());
+  });
+}
+
+void endpoint_stop(GstDtlsTransportEndpoint* self) {
+  impl_of(self).media_open = false;
+  with_dtls(self, [](auto& dtls) { dtls.stop(); });
+}
+
+void endpoint_reset(GstDtlsTransportEndpoint* self) {
+  EndpointImpl& impl = impl_of(self);
+  impl.media_open = false;
+  std::unique_ptr<dtlstransport::DtlsTransport> old;
+  GSource* timer = nullptr;
+  {
+    std::lock_guard lock(impl.dtls_mutex);
+    old = std::move(impl.dtls);
+    timer = std::exchange(impl.timer, nullptr);
+    impl.pending.clear();
+    std::lock_guard info_lock(impl.info_mutex);
+    impl.info = {};  // the next run starts at new; counters stay readable until then
+  }
+  if (timer) {
+    g_source_destroy(timer);
+    g_source_unref(timer);
+  }
+  {
+    std::scoped_lock lock(impl.protect_mutex, impl.unprotect_mutex);
+    impl.srtp = SrtpSession();
+  }
+  // `old` is destroyed here, outside every lock; no network push can reach it any more.
+}
+
+void endpoint_set_network_open(GstDtlsTransportEndpoint* self, bool open) {
+  EndpointImpl& impl = impl_of(self);
+  std::lock_guard lock(impl.net_mutex);
+  impl.network_open = open;
+}
+
+void endpoint_set_pt_map(GstDtlsTransportEndpoint* self, const GstCaps* pt_map) {
+  EndpointImpl& impl = impl_of(self);
+  std::lock_guard lock(impl.pt_mutex);
+  gst_caps_replace(&impl.pt_map, const_cast<GstCaps*>(pt_map));
+  for (auto& caps : impl.pt_cache) gst_caps_replace(&caps, nullptr);
+  impl.pt_generation++;  // the receive thread pushes fresh caps with its next packet
+}
+
+void endpoint_set_drop_first_client_hello(GstDtlsTransportEndpoint* self, bool drop) {
+  impl_of(self).drop_first_client_hello = drop;
+}
+
+bool endpoint_send_rtcp(GstDtlsTransportEndpoint* self, GstBuffer* buffer) {
+  GstBuffer* output = protect_one(self, buffer, true);
+  if (!output) return false;
+  push_network(self, output, nullptr);
+  return true;
+}
+
+EndpointInfo endpoint_info(GstDtlsTransportEndpoint* self) {
+  EndpointImpl& impl = impl_of(self);
+  EndpointInfo info;
+  {
+    std::lock_guard lock(impl.info_mutex);
+    info = impl.info;
+  }
+  info.packets_sent = impl.packets_sent;
+  info.bytes_sent = impl.bytes_sent;
+  info.packets_received = impl.packets_received;
+  info.bytes_received = impl.bytes_received;
+  info.rtcp_packets_sent = impl.rtcp_packets_sent;
+  info.rtcp_packets_received = impl.rtcp_packets_received;
+  info.dropped_auth_failure = impl.dropped_auth_failure;
+  info.dropped_replay = impl.dropped_replay;
+  info.dropped_no_keys = impl.dropped_no_keys;
+  info.dropped_malformed = impl.dropped_malformed;
+  return info;
+}
+
+}  // namespace gstdtls

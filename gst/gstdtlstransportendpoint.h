@@ -1,0 +1,80 @@
+// The data path of one dtlstransportbin (internal element, not in the plugin registry): it sits
+// between nicesrc/nicesink and the four media pads, demultiplexes what the network delivers
+// (RFC 7983 §7), drives the sans-IO DTLS core and protects/unprotects SRTP. The bin ghosts
+// rtp_sink, rtcp_sink, rtp_src and rtcp_src.
+//
+// Threads: net_sink runs on nicesrc's streaming thread (DTLS in, SRTP unprotect, pushes on
+// rtp_src/rtcp_src); rtp_sink/rtcp_sink on the upstream threads (SRTP protect); the DTLS timer on
+// the shared main context. Locks, outermost first: dtls → protect → unprotect → net; info and pt
+// are leaves. Events for the bin are delivered with no lock held.
+#pragma once
+
+#include <gst/gst.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "dtls_transport.hpp"
+
+G_BEGIN_DECLS
+#define GST_TYPE_DTLS_TRANSPORT_ENDPOINT (gst_dtls_transport_endpoint_get_type())
+G_DECLARE_FINAL_TYPE(GstDtlsTransportEndpoint, gst_dtls_transport_endpoint, GST,
+                     DTLS_TRANSPORT_ENDPOINT, GstElement)
+G_END_DECLS
+
+namespace gstdtls {
+
+// What the bin hears from the data path. Called with no endpoint lock held, on whatever thread
+// caused it.
+struct EndpointListener {
+  std::function<void(dtlstransport::DtlsState state, dtlstransport::FailureReason reason,
+                     const std::string& detail)>
+      state_changed;
+  // rtpbin's request-pt-map convention; returns a new reference or nullptr.
+  std::function<GstCaps*(guint pt)> request_pt_map;
+};
+
+// A consistent snapshot for properties and stats; never blocks behind a DTLS call.
+struct EndpointInfo {
+  dtlstransport::DtlsState state = dtlstransport::DtlsState::New;
+  dtlstransport::FailureReason failure_reason = dtlstransport::FailureReason::None;
+  std::string failure_detail;
+  dtlstransport::DtlsRole role = dtlstransport::DtlsRole::Auto;
+  std::string srtp_profile;  // "" until negotiated
+  std::string dtls_version;
+  std::string cipher;
+  std::string remote_certificate_pem;
+  double handshake_ms = -1;  // from start() to connected
+  bool started = false;
+  uint64_t packets_sent = 0, bytes_sent = 0, packets_received = 0, bytes_received = 0;
+  uint64_t rtcp_packets_sent = 0, rtcp_packets_received = 0;
+  uint64_t dropped_auth_failure = 0, dropped_replay = 0, dropped_no_keys = 0, dropped_malformed = 0;
+};
+
+void endpoint_set_listener(GstDtlsTransportEndpoint* self, EndpointListener listener);
+// Creates the DTLS transport for one session (NULL→READY) and arms its timer on `context`.
+dtlstransport::Status endpoint_prepare(GstDtlsTransportEndpoint* self,
+                                       dtlstransport::DtlsConfig config, GMainContext* context,
+                                       bool drop_first_client_hello);
+// Starts the handshake (once ICE has a selected pair).
+void endpoint_start(GstDtlsTransportEndpoint* self, dtlstransport::DtlsRole local_role,
+                    const dtlstransport::DtlsParameters& remote, bool ice_controlling);
+void endpoint_set_remote_fingerprints(GstDtlsTransportEndpoint* self,
+                                      std::vector<dtlstransport::Fingerprint> fingerprints);
+// close_notify and Closed; media stops both ways.
+void endpoint_stop(GstDtlsTransportEndpoint* self);
+// Drops the session (READY→NULL): transport, keys, timer, counters stay readable until prepare.
+void endpoint_reset(GstDtlsTransportEndpoint* self);
+// Whether pushes towards nicesink may happen: only while PLAYING (nicesink blocks in PAUSED).
+void endpoint_set_network_open(GstDtlsTransportEndpoint* self, bool open);
+void endpoint_set_pt_map(GstDtlsTransportEndpoint* self, const GstCaps* pt_map);
+// Test knob: drop the first ClientHello this run sends (applies until it has been sent).
+void endpoint_set_drop_first_client_hello(GstDtlsTransportEndpoint* self, bool drop);
+// send-rtcp: protects and sends one RTCP packet; false without keys or for invalid RTCP.
+bool endpoint_send_rtcp(GstDtlsTransportEndpoint* self, GstBuffer* buffer);
+EndpointInfo endpoint_info(GstDtlsTransportEndpoint* self);
+
+}  // namespace gstdtls
