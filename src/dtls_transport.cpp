@@ -87,13 +87,6 @@ namespace {
 // RFC 5764 §4.2.
 constexpr char kExporterLabel[] = "EXTRACTOR-dtls_srtp";
 
-// ECDHE only (forward secrecy), AEAD first; the CBC suites keep older peers working.
-constexpr char kCipherList[] =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
-    "ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA";
-
 // OpenSSL refuses an MTU below this for DTLS 1.2 (dtls1_min_mtu).
 constexpr size_t kMinimumMtu = 256;
 
@@ -122,10 +115,8 @@ using Event = std::variant<DatagramEvent, StateEvent, KeysEvent, ApplicationData
 
 class DtlsTransport::Impl {
  public:
-  Impl(DtlsConfig config, DtlsCallbacks callbacks, Certificate certificate)
-      : config_(std::move(config)),
-        callbacks_(std::move(callbacks)),
-        certificate_(std::move(certificate)) {}
+  Impl(DtlsConfig config, DtlsCallbacks callbacks)
+      : config_(std::move(config)), callbacks_(std::move(callbacks)), context_(config_.context) {}
 
   ~Impl() {
     // The BIO points at us; make sure OpenSSL cannot call into a half-destroyed object.
@@ -133,36 +124,6 @@ class DtlsTransport::Impl {
   }
 
   Status init() {
-    ctx_.reset(SSL_CTX_new(DTLS_method()));
-    if (!ctx_) return Error{"SSL_CTX_new failed: " + take_openssl_errors()};
-    SSL_CTX* ctx = ctx_.get();
-    // DTLS 1.2 only: 1.0 lacks AEAD suites and is deprecated (RFC 8996).
-    if (SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION) != 1 ||
-        SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION) != 1) {
-      return Error{"cannot restrict DTLS to 1.2: " + take_openssl_errors()};
-    }
-    if (SSL_CTX_use_certificate(ctx, certificate_.x509()) != 1 ||
-        SSL_CTX_use_PrivateKey(ctx, certificate_.private_key()) != 1 ||
-        SSL_CTX_check_private_key(ctx) != 1) {
-      return Error{"certificate or key unusable: " + take_openssl_errors()};
-    }
-    if (SSL_CTX_set_cipher_list(ctx, kCipherList) != 1) {
-      return Error{"cipher list rejected: " + take_openssl_errors()};
-    }
-    if (SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1) {
-      return Error{"groups rejected: " + take_openssl_errors()};
-    }
-    if (config_.srtp_profiles.empty()) return Error{"no SRTP profile configured"};
-    // Inverted return value: 0 means success (an OpenSSL wart).
-    if (SSL_CTX_set_tlsext_use_srtp(ctx, format_srtp_profiles(config_.srtp_profiles).c_str()) !=
-        0) {
-      return Error{"SRTP profiles rejected: " + take_openssl_errors()};
-    }
-    SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-    // Request the client's certificate (RFC 5763 §5: both sides authenticate by fingerprint).
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, &Impl::verify_cb);
-
     if (config_.mtu < kMinimumMtu) {
       return Error{"MTU " + std::to_string(config_.mtu) + " is below DTLS's minimum of " +
                    std::to_string(kMinimumMtu)};
@@ -333,7 +294,7 @@ class DtlsTransport::Impl {
   std::string cipher_suite() const {
     return ssl_ && SSL_is_init_finished(ssl_.get()) ? SSL_get_cipher_name(ssl_.get()) : "";
   }
-  const Certificate& certificate() const { return certificate_; }
+  const Certificate& certificate() const { return context_->certificate(); }
 
  private:
   bool is_active() const {
@@ -341,7 +302,7 @@ class DtlsTransport::Impl {
   }
 
   Status create_ssl() {
-    ssl_.reset(SSL_new(ctx_.get()));
+    ssl_.reset(SSL_new(context_->ssl_ctx()));
     if (!ssl_) return Error{"SSL_new failed: " + take_openssl_errors()};
     SSL* ssl = ssl_.get();
     SSL_set_ex_data(ssl, transport_ex_index(), this);
@@ -351,6 +312,8 @@ class DtlsTransport::Impl {
     BIO_set_init(bio, 1);
     SSL_set_bio(ssl, bio, bio);  // the SSL owns the one reference
     SSL_set_options(ssl, SSL_OP_NO_QUERY_MTU);
+    // Request the client's certificate too (RFC 5763 §5: both sides authenticate by fingerprint).
+    SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, &Impl::verify_cb);
     if (SSL_set_mtu(ssl, static_cast<long>(config_.mtu)) <= 0) {
       return Error{"MTU " + std::to_string(config_.mtu) + " rejected by OpenSSL"};
     }
@@ -413,7 +376,7 @@ class DtlsTransport::Impl {
         selected ? srtp_profile_from_id(static_cast<uint16_t>(selected->id)) : std::nullopt;
     if (!profile) {
       fail(FailureReason::NoCommonSrtpProfile,
-           "the peer offered none of " + format_srtp_profiles(config_.srtp_profiles));
+           "the peer offered none of " + format_srtp_profiles(context_->srtp_profiles()));
       return;
     }
     profile_ = profile;
@@ -669,8 +632,7 @@ class DtlsTransport::Impl {
 
   DtlsConfig config_;
   DtlsCallbacks callbacks_;
-  Certificate certificate_;
-  SslCtxPtr ctx_;
+  std::shared_ptr<const DtlsContext> context_;
   SslPtr ssl_;
 
   DtlsState state_ = DtlsState::New;
@@ -704,16 +666,20 @@ class DtlsTransport::Impl {
 
 Result<std::unique_ptr<DtlsTransport>> DtlsTransport::create(DtlsConfig config,
                                                              DtlsCallbacks callbacks) {
-  std::optional<Certificate> certificate;
-  if (config.certificates.empty()) {
-    auto generated = Certificate::generate();
-    if (!generated) return Error{"cannot generate a certificate: " + generated.error().message};
-    certificate = std::move(*generated);
-  } else {
-    certificate = config.certificates.front();
+  if (!config.context) {
+    std::optional<Certificate> certificate;
+    if (config.certificates.empty()) {
+      auto generated = Certificate::generate();
+      if (!generated) return Error{"cannot generate a certificate: " + generated.error().message};
+      certificate = std::move(*generated);
+    } else {
+      certificate = config.certificates.front();
+    }
+    auto context = DtlsContext::create(std::move(*certificate), config.srtp_profiles);
+    if (!context) return context.error();
+    config.context = std::move(*context);
   }
-  auto impl =
-      std::make_unique<Impl>(std::move(config), std::move(callbacks), std::move(*certificate));
+  auto impl = std::make_unique<Impl>(std::move(config), std::move(callbacks));
   if (Status status = impl->init(); !status) return status.error();
   return std::make_unique<DtlsTransport>(ConstructionKey{}, std::move(impl));
 }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "certificate.hpp"
+#include "dtls_context.hpp"
 #include "fingerprint.hpp"
 #include "result.hpp"
 #include "srtp_profile.hpp"
@@ -58,6 +59,9 @@ struct DtlsConfig {
   std::vector<Certificate> certificates;
   // use_srtp profiles in preference order.
   std::vector<SrtpProfile> srtp_profiles = default_srtp_profiles();
+  // A context to share (see dtls_context.hpp). When set, it supplies the identity and the SRTP
+  // profiles, and `certificates` and `srtp_profiles` above are ignored.
+  std::shared_ptr<const DtlsContext> context;
   // Largest datagram we emit (DTLS record headers included, UDP/IP headers excluded).
   size_t mtu = 1200;
   // Retransmission: first retry, ×2 backoff up to the cap; the whole handshake must finish within

@@ -416,3 +416,26 @@ TEST(DtlsTransport, Rsa4096HandshakeStaysWithinTheMtu) {
 
 }  // namespace
 }  // namespace dtlstransport
+
+namespace dtlstransport {
+namespace {
+
+// A server's many sessions share one identity and one SSL_CTX.
+TEST(DtlsContext, ManyTransportsShareOneContext) {
+  auto shared = DtlsContext::create(*Certificate::generate(), default_srtp_profiles());
+  ASSERT_TRUE(shared.ok()) << shared.error().message;
+  for (int session = 0; session < 3; ++session) {
+    DtlsConfig server;
+    server.context = *shared;
+    MemoryLink link(std::move(server), config_with(1));
+    EXPECT_EQ(link.a().local_fingerprint(), (*shared)->certificate().fingerprint());
+    link.start(DtlsRole::Server, DtlsRole::Client);
+    ASSERT_TRUE(link.run_until_settled());
+    EXPECT_EQ(link.a().state(), DtlsState::Connected) << link.a().failure_detail();
+    EXPECT_EQ(link.b().state(), DtlsState::Connected) << link.b().failure_detail();
+  }
+  EXPECT_FALSE(DtlsContext::create(*Certificate::generate(), {}).ok());
+}
+
+}  // namespace
+}  // namespace dtlstransport
