@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <memory>
 #include <mutex>
@@ -273,6 +274,23 @@ std::optional<std::string> normalize_candidate(std::string_view input, std::stri
   }
   if (!g_hostname_is_ip_address(tokens[4].c_str())) {
     why = "address " + tokens[4] + " is not an IP address";
+    return std::nullopt;
+  }
+  // libnice reads a non-numeric port as 0 without complaint, so check the numbers here.
+  guint64 number = 0;
+  if (!g_ascii_string_to_unsigned(tokens[3].c_str(), 10, 0, G_MAXUINT32, &number, nullptr)) {
+    why = "priority " + tokens[3] + " is not a 32-bit number";
+    return std::nullopt;
+  }
+  if (!g_ascii_string_to_unsigned(tokens[5].c_str(), 10, 1, 65535, &number, nullptr)) {
+    why = "port " + tokens[5] + " is not a number in 1..65535";
+    return std::nullopt;
+  }
+  static const char* const kTypes[] = {"host", "srflx", "prflx", "relay"};
+  if (std::none_of(std::begin(kTypes), std::end(kTypes), [&](const char* type) {
+        return g_ascii_strcasecmp(tokens[7].c_str(), type) == 0;
+      })) {
+    why = "candidate type " + tokens[7] + " is not host, srflx, prflx or relay";
     return std::nullopt;
   }
   std::vector<std::string> kept(tokens.begin(), tokens.begin() + 8);
@@ -801,7 +819,20 @@ void destroy_session(GstDtlsTransportBin* self) {
   if (!agent) return;
   for (gulong id : handlers) g_signal_handler_disconnect(agent, id);
   // The shared thread's user count taken in create_session is dropped when the close completes.
-  nice_agent_close_async(agent, agent_closed, nullptr);
+  // libnice's GTask calls back on the thread-default context of the thread starting the close, so
+  // start it on the shared thread: from here the callback would wait for an application loop that
+  // may never run, and the agent, its sockets and the shared thread would leak on every NULL.
+  // The source takes over our agent reference; agent_closed() drops it.
+  GSource* source = g_idle_source_new();
+  g_source_set_callback(
+      source,
+      [](gpointer data) -> gboolean {
+        nice_agent_close_async(NICE_AGENT(data), agent_closed, nullptr);
+        return G_SOURCE_REMOVE;
+      },
+      agent, nullptr);
+  g_source_attach(source, context);
+  g_source_unref(source);
   g_main_context_unref(context);
   notify(self, PROP_ICE_STATE);
 }

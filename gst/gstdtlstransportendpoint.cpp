@@ -129,12 +129,17 @@ void push_stream_start(GstPad* pad, const char* suffix) {
 
 // --- Network output -------------------------------------------------------------------------
 
+// Takes `caps`: gst_event_new_caps() only adds its own reference.
+void push_caps(GstPad* pad, GstCaps* caps) {
+  gst_pad_push_event(pad, gst_event_new_caps(caps));
+  gst_caps_unref(caps);
+}
+
 void ensure_net_started_locked(GstDtlsTransportEndpoint* self) {
   EndpointImpl& impl = impl_of(self);
   if (impl.net_started) return;
   push_stream_start(self->net_src, "net");
-  gst_pad_push_event(self->net_src,
-                     gst_event_new_caps(gst_caps_new_empty_simple("application/x-dtls-srtp")));
+  push_caps(self->net_src, gst_caps_new_empty_simple("application/x-dtls-srtp"));
   GstSegment segment;
   gst_segment_init(&segment, GST_FORMAT_BYTES);
   gst_pad_push_event(self->net_src, gst_event_new_segment(&segment));
@@ -397,10 +402,10 @@ GstFlowReturn push_media(GstDtlsTransportEndpoint* self, GstBuffer* buffer, bool
   if (!state.started) push_stream_start(pad, rtcp ? "rtcp" : "rtp");
   unsigned generation = impl.pt_generation.load();
   if (rtcp && !state.started) {
-    gst_pad_push_event(pad, gst_event_new_caps(gst_caps_new_empty_simple("application/x-rtcp")));
+    push_caps(pad, gst_caps_new_empty_simple("application/x-rtcp"));
   } else if (!rtcp &&
              (state.caps_pt != static_cast<int>(pt) || state.caps_generation != generation)) {
-    gst_pad_push_event(pad, gst_event_new_caps(caps_for_pt(self, pt)));
+    push_caps(pad, caps_for_pt(self, pt));
     state.caps_pt = static_cast<int>(pt);
     state.caps_generation = generation;
   }

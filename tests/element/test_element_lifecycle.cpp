@@ -1,0 +1,155 @@
+// Lifecycle: the stop action (close_notify, RFC 5246 §7.2.1) closes both sides and stops media;
+// PLAYING→NULL→PLAYING gives a fresh transport and handshake with media again; 50 rapid
+// NULL↔PLAYING cycles, many of them mid-handshake, neither hang, crash nor leak sockets.
+// pair.h (and the C++ library) first: gstcheck.h defines a `fail` macro that breaks <ios>.
+#include "pair.h"
+//
+#include <gst/check/gstcheck.h>
+
+using namespace elemtest;
+
+namespace {
+
+void connect_pair(Pair& pair) {
+  pair.start();
+  std::string why;
+  fail_unless(pair.wait_connected(&why), "not connected:\n%s", why.c_str());
+}
+
+}  // namespace
+
+GST_START_TEST(test_stop_closes_both) {
+  Pair pair;
+  connect_pair(pair);
+  send_rtp_and_check(pair.a(), pair.b(), 5, 0x0a0000c1);
+  g_signal_emit_by_name(pair.a().bin, "stop");
+  fail_unless(pair.wait_both(kClosed), "not closed on both:\n%s\n%s", pair.a().describe().c_str(),
+              pair.b().describe().c_str());
+  uint64_t at_b = pair.b().rtp_out_count->buffers, at_a = pair.a().rtp_out_count->buffers;
+  // Media after stop: accepted upstream (no flow error), dropped, never delivered.
+  for (uint16_t i = 0; i < 10; i++) {
+    push(pair.a().rtp_in, make_rtp(static_cast<uint16_t>(200 + i), 40, 0x0a0000c1));
+    push(pair.b().rtp_in, make_rtp(static_cast<uint16_t>(200 + i), 40, 0x0b0000c1));
+  }
+  gboolean sent = TRUE;
+  GstBuffer* pli = make_pli(1, 2);
+  g_signal_emit_by_name(pair.b().bin, "send-rtcp", pli, &sent);
+  gst_buffer_unref(pli);
+  fail_if(sent, "send-rtcp accepted a packet after closed");
+  pair.settle(500 * 1000);
+  fail_unless_equals_uint64(pair.b().rtp_out_count->buffers.load(), at_b);
+  fail_unless_equals_uint64(pair.a().rtp_out_count->buffers.load(), at_a);
+  for (Side* side : {&pair.a(), &pair.b()}) {
+    fail_unless_equals_int(side->state(), kClosed);  // stays closed, does not turn failed
+    fail_unless_equals_int(side->count_state_changes(kClosed), 1);
+    fail_unless_equals_int(side->count_state_changes(kFailed), 0);
+    fail_unless(side->errors.empty(), "%s", side->describe().c_str());
+  }
+  // stop on an already closed transport is harmless.
+  g_signal_emit_by_name(pair.b().bin, "stop");
+  fail_unless_equals_int(pair.b().state(), kClosed);
+}
+GST_END_TEST
+
+// PLAYING→NULL→PLAYING (after a normal run and after stop): a new handshake, fresh SRTP
+// contexts (the same sequence numbers are not replays), counters restart.
+GST_START_TEST(test_restart) {
+  Pair pair;
+  connect_pair(pair);
+  send_rtp_and_check(pair.a(), pair.b(), 10, 0x0a0000c2);
+  send_rtp_and_check(pair.b(), pair.a(), 10, 0x0b0000c2);
+  std::string fingerprint = pair.a().string_property("local-fingerprint");
+
+  for (int run = 2; run <= 3; run++) {
+    if (run == 3) {
+      g_signal_emit_by_name(pair.b().bin, "stop");
+      fail_unless(pair.wait_both(kClosed));
+    }
+    pair.stop();
+    for (Side* side : {&pair.a(), &pair.b()}) {
+      int state = side->state();
+      fail_unless(state == kNew || state == kClosed, "%s: state %s in NULL", side->label.c_str(),
+                  state_name(state));
+    }
+    connect_pair(pair);
+    for (Side* side : {&pair.a(), &pair.b()})
+      fail_unless_equals_int(side->count_state_changes(kConnected), run);
+    // The same sequence numbers again: accepted only if the SRTP contexts are new.
+    send_rtp_and_check(pair.a(), pair.b(), 10, 0x0a0000c2);
+    send_rtp_and_check(pair.b(), pair.a(), 10, 0x0b0000c2);
+    send_rtcp_and_check(pair.a(), pair.b(), make_pli(0x0a0000c2, 0x0b0000c2), true);
+    fail_unless_equals_uint64(pair.a().stat("packets-sent"), 10);
+    fail_unless_equals_uint64(pair.b().stat("packets-received"), 10);
+    std::string again = pair.a().string_property("local-fingerprint");
+    fail_unless_equals_string(again.c_str(), fingerprint.c_str());  // identity kept
+  }
+  fail_unless(pair.a().errors.empty() && pair.b().errors.empty(), "%s\n%s",
+              pair.a().describe().c_str(), pair.b().describe().c_str());
+}
+GST_END_TEST
+
+// 50 rapid cycles: half stop while DTLS is connecting (the testing property
+// drop-first-client-hello holds the handshake for one retransmission, ≈ 400 ms, so "connecting"
+// is a window, not a race), half after a random short delay (gathering, ICE checks, handshake).
+// Then a normal run must work and no sockets may be left behind.
+GST_START_TEST(test_rapid_cycles) {
+  PairOptions options;
+  options.trickle = true;
+  Pair pair(options);
+  connect_pair(pair);  // warm-up: shared threads and lazy GLib/GStreamer state exist now
+  pair.stop();
+  pair.settle(300 * 1000);
+  int fds_before = open_fd_count();
+  std::string kinds_before = open_fd_summary();
+
+  for (Side* side : {&pair.a(), &pair.b()})
+    g_object_set(side->bin, "drop-first-client-hello", TRUE, nullptr);
+  GRand* rand = g_rand_new_with_seed(20240601);
+  int stopped_connecting = 0;
+  for (int cycle = 0; cycle < 50; cycle++) {
+    pair.start();
+    if (cycle % 2 == 0) {
+      pair.wait_until([&] { return pair.a().state() >= kConnecting; }, 2 * G_USEC_PER_SEC);
+    } else {
+      pair.settle(g_rand_int_range(rand, 0, 40) * 1000);
+    }
+    if (pair.a().state() == kConnecting || pair.b().state() == kConnecting) stopped_connecting++;
+    gint64 before_null = g_get_monotonic_time();
+    pair.stop();
+    fail_unless(g_get_monotonic_time() - before_null < 5 * G_USEC_PER_SEC,
+                "cycle %d: going to NULL took over 5 s", cycle);
+  }
+  g_rand_free(rand);
+  GST_INFO("%d of 50 cycles stopped while connecting", stopped_connecting);
+  fail_unless(stopped_connecting >= 20, "only %d cycles hit the handshake", stopped_connecting);
+  for (Side* side : {&pair.a(), &pair.b()})
+    g_object_set(side->bin, "drop-first-client-hello", FALSE, nullptr);
+
+  connect_pair(pair);
+  send_rtp_and_check(pair.a(), pair.b(), 10, 0x0a0000c3);
+  send_rtp_and_check(pair.b(), pair.a(), 10, 0x0b0000c3);
+  pair.stop();
+  // Agents close asynchronously: give them a moment, then count sockets.
+  int fds_after = 0;
+  pair.wait_until([&] { return (fds_after = open_fd_count()) <= fds_before + 4; },
+                  3 * G_USEC_PER_SEC);
+  fail_unless(fds_after <= fds_before + 4,
+              "file descriptors: %d before the cycles (%s), %d after (%s)", fds_before,
+              kinds_before.c_str(), fds_after, open_fd_summary().c_str());
+  fail_unless(pair.a().errors.empty() && pair.b().errors.empty(), "%s\n%s",
+              pair.a().describe().c_str(), pair.b().describe().c_str());
+}
+GST_END_TEST
+
+static Suite* element_lifecycle_suite(void) {
+  Suite* s = suite_create("element_lifecycle");
+  TCase* tc = tcase_create("lifecycle");
+  tcase_set_timeout(tc, 90);
+  tcase_add_test(tc, test_stop_closes_both);
+  tcase_add_test(tc, test_restart);
+  tcase_add_test(tc, test_rapid_cycles);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+GST_CHECK_MAIN(element_lifecycle)
