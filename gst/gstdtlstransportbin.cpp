@@ -689,8 +689,10 @@ bool create_session(GstDtlsTransportBin* self) {
   GMainContext* context = gstdtls::shared_main_context_acquire();
   NiceAgent* agent = nice_agent_new_full(context, NICE_COMPATIBILITY_RFC5245,
                                          NICE_AGENT_OPTION_NONE);  // not reliable: UDP datagrams
+  // Ta = 5 ms, the floor RFC 8445 §14.2 allows for one stream and component (libnice's default is
+  // 20 ms): connectivity checks, and so time to connected, run ~2.7× faster (bench figure 3).
   g_object_set(agent, "controlling-mode", ice_controlling, "ice-tcp", FALSE, "upnp", FALSE,
-               nullptr);
+               "stun-pacing-timer", 5u, nullptr);
   for (const auto& address : split(local_addresses, ',')) {
     NiceAddress nice_address;
     nice_address_init(&nice_address);
