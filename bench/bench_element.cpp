@@ -1,10 +1,16 @@
-// Element figures (need the plugin from gst/ on GST_PLUGIN_PATH). Implemented so far:
-//   3. Time to connected on 127.0.0.1: ours vs a webrtcbin pair, median and p90.
-// Figures 2 (data path), 5 (scale) and 6 (latency) are still TODO (docs/performance.md).
+// Element figures (need the plugin from gst/ on GST_PLUGIN_PATH), each ours next to an anchor run
+// in the same process:
+//   3. Time to connected on 127.0.0.1 vs a webrtcbin pair (median, p90); then variants of ours:
+//      the first ClientHello dropped (`drop-first-client-hello`), and libnice settings written to
+//      the agent through `ice-agent` in READY (stun-pacing-timer, stun-initial-timeout).
+//   2. Data path, 1200-byte RTP: appsrc → rtp_sink … rtp_src → fakesink of a connected pair vs
+//      appsrc ! srtpenc ! udpsink … udpsrc ! srtpdec ! fakesink with the same profile and keys.
+//   6. One-way delay of a paced stream (timestamp in the payload) vs plain udpsink/udpsrc.
+//   5. N pairs in one process (each N in a fresh child process: --scale N / --scale-webrtc N).
 //
-// Ours: two dtlstransportbin, each alone in a pipeline, local-addresses=127.0.0.1. Both go to
-// READY (certificate generated, candidates gathered), exchange ICE credentials, fingerprints and
-// candidates through properties (what the application learns from the SDP), then t0 = just
+// Figure 3, ours: two dtlstransportbin, each alone in a pipeline, local-addresses=127.0.0.1. Both
+// go to READY (certificate generated, candidates gathered), exchange ICE credentials, fingerprints
+// and candidates through properties (what the application learns from the SDP), then t0 = just
 // before both are set PLAYING; t1 = when the later of the two `state` notifications says
 // connected. Certificate generation and gathering are outside the timed span.
 // webrtcbin: the usual offer/answer between two webrtcbin with one sendrecv video transceiver,
@@ -14,10 +20,13 @@
 #include <gst/gst.h>
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -78,13 +87,24 @@ std::string joined_candidates(GObject* bin) {
   return joined;
 }
 
-bool make_ours(Endpoint& endpoint, bool controlling) {
-  endpoint.pipeline = gst_pipeline_new(nullptr);
-  endpoint.bin = gst_element_factory_make("dtlstransportbin", nullptr);
-  if (endpoint.bin == nullptr) return false;
+// Builds `description` (a gst-launch line with a dtlstransportbin named "t") into a pipeline.
+bool make_ours(Endpoint& endpoint, bool controlling, const char* description = nullptr) {
+  if (description == nullptr) {
+    endpoint.pipeline = gst_pipeline_new(nullptr);
+    endpoint.bin = gst_element_factory_make("dtlstransportbin", "t");
+    if (endpoint.bin == nullptr) return false;
+    gst_bin_add(GST_BIN(endpoint.pipeline), endpoint.bin);
+  } else {
+    GError* parse_error = nullptr;
+    endpoint.pipeline = gst_parse_launch(description, &parse_error);
+    if (parse_error) g_error_free(parse_error);  // non-null pipeline + error = a warning only
+    if (endpoint.pipeline == nullptr) return false;
+    endpoint.bin = gst_bin_get_by_name(GST_BIN(endpoint.pipeline), "t");
+    if (endpoint.bin == nullptr) return false;
+    gst_object_unref(endpoint.bin);  // the pipeline keeps it alive
+  }
   g_object_set(endpoint.bin, "local-addresses", "127.0.0.1", "ice-controlling", controlling,
                nullptr);
-  gst_bin_add(GST_BIN(endpoint.pipeline), endpoint.bin);
   g_signal_connect(endpoint.bin, "notify::state", G_CALLBACK(on_our_state), &endpoint);
   return true;
 }
@@ -98,18 +118,42 @@ void destroy(Endpoint& endpoint) {
   endpoint.bin = nullptr;
 }
 
-// One run; returns ms to both connected, or < 0 on failure.
-double ours_once(std::string& error) {
-  Endpoint a, b;
-  double result = -1;
-  if (!make_ours(a, true) || !make_ours(b, false)) {
-    error = "no dtlstransportbin (GST_PLUGIN_PATH?)";
-    destroy(a);
-    destroy(b);
-    return -1;
+// What a run of ours changes from the element's defaults. Negative = leave libnice's default.
+struct OurOptions {
+  const char* srtp_profiles = nullptr;
+  bool drop_first_client_hello = false;
+  int stun_pacing_ms = -1;
+  int stun_initial_timeout_ms = -1;
+};
+
+// Both to READY (certificate, gathering: outside any timed span), ICE agent tuning, then the
+// exchange of credentials, fingerprints and candidates through the properties.
+bool prepare_ours(Endpoint& a, Endpoint& b, const OurOptions& options, std::string& error) {
+  for (Endpoint* e : {&a, &b}) {
+    if (options.srtp_profiles)
+      g_object_set(e->bin, "srtp-profiles", options.srtp_profiles, nullptr);
+    // Only the DTLS client sends a ClientHello; setting it on both keeps the roles out of it.
+    if (options.drop_first_client_hello)
+      g_object_set(e->bin, "drop-first-client-hello", TRUE, nullptr);
+    if (gst_element_set_state(e->pipeline, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE) {
+      error = "could not go to READY";
+      return false;
+    }
+    if (options.stun_pacing_ms >= 0 || options.stun_initial_timeout_ms >= 0) {
+      GObject* agent = nullptr;
+      g_object_get(e->bin, "ice-agent", &agent, nullptr);
+      if (agent == nullptr) {
+        error = "no ice-agent in READY";
+        return false;
+      }
+      if (options.stun_pacing_ms >= 0)
+        g_object_set(agent, "stun-pacing-timer", guint(options.stun_pacing_ms), nullptr);
+      if (options.stun_initial_timeout_ms >= 0)
+        g_object_set(agent, "stun-initial-timeout", guint(options.stun_initial_timeout_ms),
+                     nullptr);
+      g_object_unref(agent);
+    }
   }
-  gst_element_set_state(a.pipeline, GST_STATE_READY);
-  gst_element_set_state(b.pipeline, GST_STATE_READY);
   auto gathered = [](Endpoint& e) {
     gint state = 0;
     g_object_get(e.bin, "ice-gathering-state", &state, nullptr);
@@ -117,28 +161,47 @@ double ours_once(std::string& error) {
   };
   if (!wait_for([&] { return gathered(a) && gathered(b); }, 5000)) {
     error = "candidate gathering did not complete";
+    return false;
+  }
+  for (auto [self, peer] : {std::pair{&a, &b}, std::pair{&b, &a}}) {
+    GObject* from = G_OBJECT(peer->bin);
+    g_object_set(self->bin, "remote-ice-ufrag", get_string(from, "local-ice-ufrag").c_str(),
+                 "remote-ice-pwd", get_string(from, "local-ice-pwd").c_str(), "remote-fingerprints",
+                 get_string(from, "local-fingerprint").c_str(), "remote-candidates",
+                 joined_candidates(from).c_str(), nullptr);
+  }
+  return true;
+}
+
+bool wait_connected(Endpoint& a, Endpoint& b, int timeout_ms, std::string& error) {
+  const bool done = wait_for(
+      [&] {
+        return (a.connected_at.load() != 0 && b.connected_at.load() != 0) || a.failed || b.failed;
+      },
+      timeout_ms);
+  if (done && !a.failed && !b.failed) return true;
+  error = a.failed || b.failed ? "a transport failed" : "not connected in time";
+  return false;
+}
+
+// Connects a prepared pair; returns ms from both set PLAYING to both connected, < 0 on failure.
+double connect_ours(Endpoint& a, Endpoint& b, const OurOptions& options, std::string& error) {
+  if (!prepare_ours(a, b, options, error)) return -1;
+  const int64_t t0 = now_us();
+  gst_element_set_state(a.pipeline, GST_STATE_PLAYING);
+  gst_element_set_state(b.pipeline, GST_STATE_PLAYING);
+  if (!wait_connected(a, b, 10000, error)) return -1;
+  return static_cast<double>(std::max(a.connected_at.load(), b.connected_at.load()) - t0) / 1000.0;
+}
+
+// One run of figure 3; returns ms to both connected, or < 0 on failure.
+double ours_once(const OurOptions& options, std::string& error) {
+  Endpoint a, b;
+  double result = -1;
+  if (!make_ours(a, true) || !make_ours(b, false)) {
+    error = "no dtlstransportbin (GST_PLUGIN_PATH?)";
   } else {
-    for (auto [self, peer] : {std::pair{&a, &b}, std::pair{&b, &a}}) {
-      GObject* from = G_OBJECT(peer->bin);
-      g_object_set(self->bin, "remote-ice-ufrag", get_string(from, "local-ice-ufrag").c_str(),
-                   "remote-ice-pwd", get_string(from, "local-ice-pwd").c_str(),
-                   "remote-fingerprints", get_string(from, "local-fingerprint").c_str(),
-                   "remote-candidates", joined_candidates(from).c_str(), nullptr);
-    }
-    const int64_t t0 = now_us();
-    gst_element_set_state(a.pipeline, GST_STATE_PLAYING);
-    gst_element_set_state(b.pipeline, GST_STATE_PLAYING);
-    const bool connected = wait_for(
-        [&] {
-          return (a.connected_at.load() != 0 && b.connected_at.load() != 0) || a.failed || b.failed;
-        },
-        10000);
-    if (connected && !a.failed && !b.failed) {
-      result =
-          static_cast<double>(std::max(a.connected_at.load(), b.connected_at.load()) - t0) / 1000.0;
-    } else {
-      error = a.failed || b.failed ? "a transport failed" : "not connected within 10 s";
-    }
+    result = connect_ours(a, b, options, error);
   }
   destroy(a);
   destroy(b);
@@ -212,22 +275,21 @@ void set_description(GstElement* webrtc, const char* which, GstWebRTCSessionDesc
   gst_promise_unref(promise);
 }
 
-double webrtc_once(std::string& error) {
-  WebrtcPair pair;
+// Builds both webrtcbin, plays them and runs the offer/answer; t0 = just before the answer is set
+// on the offerer (the last signalling step). False (with a message) on failure.
+bool start_webrtc(WebrtcPair& pair, int64_t& t0, std::string& error) {
   Endpoint& a = pair.offerer;
   Endpoint& b = pair.answerer;
-  double result = -1;
   if (!make_webrtc(a) || !make_webrtc(b)) {
     error = "no webrtcbin";
-    destroy(a);
-    destroy(b);
-    return -1;
+    return false;
   }
   g_signal_connect(a.bin, "on-ice-candidate", G_CALLBACK(on_ice_candidate_to), b.bin);
   g_signal_connect(b.bin, "on-ice-candidate", G_CALLBACK(on_ice_candidate_to), a.bin);
   gst_element_set_state(a.pipeline, GST_STATE_PLAYING);
   gst_element_set_state(b.pipeline, GST_STATE_PLAYING);
 
+  bool ok = false;
   GstWebRTCSessionDescription* offer = create_description(a.bin, "create-offer");
   if (offer == nullptr) {
     error = "webrtcbin made no offer";
@@ -239,44 +301,640 @@ double webrtc_once(std::string& error) {
       error = "webrtcbin made no answer";
     } else {
       set_description(b.bin, "set-local-description", answer);
-      const int64_t t0 = now_us();
+      t0 = now_us();
       set_description(a.bin, "set-remote-description", answer);
-      const bool done = wait_for(
-          [&] {
-            return (a.connected_at.load() != 0 && b.connected_at.load() != 0) || a.failed ||
-                   b.failed;
-          },
-          10000);
-      if (done && !a.failed && !b.failed) {
-        result = static_cast<double>(std::max(a.connected_at.load(), b.connected_at.load()) - t0) /
-                 1000.0;
-      } else {
-        error = a.failed || b.failed ? "webrtcbin failed" : "webrtcbin not connected in 10 s";
-      }
+      ok = true;
       gst_webrtc_session_description_free(answer);
     }
     gst_webrtc_session_description_free(offer);
   }
-  destroy(a);
-  destroy(b);
+  return ok;
+}
+
+double webrtc_once(std::string& error) {
+  WebrtcPair pair;
+  int64_t t0 = 0;
+  double result = -1;
+  if (start_webrtc(pair, t0, error) && wait_connected(pair.offerer, pair.answerer, 10000, error)) {
+    result =
+        static_cast<double>(
+            std::max(pair.offerer.connected_at.load(), pair.answerer.connected_at.load()) - t0) /
+        1000.0;
+  }
+  destroy(pair.offerer);
+  destroy(pair.answerer);
   return result;
 }
 
-}  // namespace
+// --- figure 2 and 6: streams ---------------------------------------------------------------------
 
-int main(int argc, char** argv) {
-  gst_init(&argc, &argv);
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  const bool quick = bench::has_flag(argc, argv, "--quick");
-  const int runs = quick ? 7 : 25;
+constexpr size_t kRtpSize = 1200;  // the whole RTP packet: 12-byte header + 1188 bytes payload
+constexpr uint32_t kSsrc = 0x11223344;
+
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
+}
+
+int64_t mono_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return int64_t{now.tv_sec} * 1000000000 + now.tv_nsec;
+}
+
+// Counts what reaches the receiving sink; optionally the one-way delay from the send timestamp
+// carried in the payload (bytes 12..19, CLOCK_MONOTONIC ns, same process).
+struct Receiver {
+  std::atomic<uint64_t> packets{0};
+  std::atomic<int64_t> last_ns{0};
+  bool latency = false;
+  std::vector<double> delays_us;  // written by the one streaming thread, read after the run
+};
+
+void count_buffer(Receiver& receiver, GstBuffer* buffer) {
+  const int64_t now = mono_ns();
+  if (receiver.latency) {
+    int64_t sent = 0;
+    if (gst_buffer_extract(buffer, 12, &sent, sizeof sent) == sizeof sent)
+      receiver.delays_us.push_back(static_cast<double>(now - sent) / 1000.0);
+  }
+  receiver.packets.fetch_add(1, std::memory_order_relaxed);
+  receiver.last_ns.store(now, std::memory_order_relaxed);
+}
+
+GstPadProbeReturn on_received(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto& receiver = *static_cast<Receiver*>(data);
+  if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
+    for (guint i = 0; i < gst_buffer_list_length(list); ++i)
+      count_buffer(receiver, gst_buffer_list_get(list, i));
+  } else {
+    count_buffer(receiver, GST_PAD_PROBE_INFO_BUFFER(info));
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+void attach_receiver(GstElement* pipeline, Receiver& receiver) {
+  GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  GstPad* pad = gst_element_get_static_pad(sink, "sink");
+  gst_pad_add_probe(
+      pad, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+      on_received, &receiver, nullptr);
+  gst_object_unref(pad);
+  gst_object_unref(sink);
+}
+
+GstBuffer* make_packet(uint16_t seq, bool stamp) {
+  GstBuffer* buffer = gst_buffer_new_allocate(nullptr, kRtpSize, nullptr);
+  GstMapInfo map;
+  gst_buffer_map(buffer, &map, GST_MAP_WRITE);
+  uint8_t* p = map.data;
+  std::memset(p + 12, 0xab, kRtpSize - 12);
+  p[0] = 0x80;
+  p[1] = 96;
+  p[2] = static_cast<uint8_t>(seq >> 8);
+  p[3] = static_cast<uint8_t>(seq);
+  const uint32_t rtp_ts = uint32_t{seq} * 3000;
+  const uint32_t ssrc = kSsrc;
+  for (int i = 0; i < 4; ++i) {
+    p[4 + i] = static_cast<uint8_t>(rtp_ts >> (24 - 8 * i));
+    p[8 + i] = static_cast<uint8_t>(ssrc >> (24 - 8 * i));
+  }
+  if (stamp) {
+    const int64_t now = mono_ns();
+    std::memcpy(p + 12, &now, sizeof now);
+  }
+  gst_buffer_unmap(buffer, &map);
+  return buffer;
+}
+
+struct StreamResult {
+  uint64_t sent = 0, received = 0;
+  double wall_seconds = 0, cpu_seconds = 0;
+  double pps() const { return wall_seconds > 0 ? static_cast<double>(received) / wall_seconds : 0; }
+  double loss() const {
+    return sent > 0 ? static_cast<double>(sent - received) / static_cast<double>(sent) : 0;
+  }
+  double per_cpu_second() const {
+    return cpu_seconds > 0 ? static_cast<double>(received) / cpu_seconds : 0;
+  }
+};
+
+// Pushes `packets` RTP packets into appsrc "src" of `sender` (in lists of `batch` when batch > 1),
+// flat out (rate 0) or paced at `rate` packets/s, and waits for the receiver to go quiet. CPU is
+// the whole process (sender, receiver, every thread) over the run: getrusage(RUSAGE_SELF).
+StreamResult run_stream(GstElement* sender, Receiver& receiver, int packets, int batch, double rate,
+                        bool stamp, uint16_t& seq) {
+  GstElement* src = gst_bin_get_by_name(GST_BIN(sender), "src");
+  const uint64_t received_before = receiver.packets.load();
+  StreamResult result;
+  const double cpu0 = process_cpu_seconds();
+  const int64_t t0 = mono_ns();
+  for (int sent = 0; sent < packets;) {
+    if (rate > 0) {
+      const int64_t due = t0 + static_cast<int64_t>(sent / rate * 1e9);
+      const int64_t wait = due - mono_ns();
+      if (wait > 0) g_usleep(static_cast<gulong>(wait / 1000));
+    }
+    const int n = std::min(batch, packets - sent);
+    GstFlowReturn flow = GST_FLOW_OK;
+    if (batch > 1) {
+      GstBufferList* list = gst_buffer_list_new_sized(static_cast<guint>(n));
+      for (int i = 0; i < n; ++i) gst_buffer_list_add(list, make_packet(seq++, stamp));
+      g_signal_emit_by_name(src, "push-buffer-list", list, &flow);
+      gst_buffer_list_unref(list);
+    } else {
+      GstBuffer* buffer = make_packet(seq++, stamp);
+      g_signal_emit_by_name(src, "push-buffer", buffer, &flow);
+      gst_buffer_unref(buffer);
+    }
+    if (flow != GST_FLOW_OK) break;
+    sent += n;
+    result.sent += static_cast<uint64_t>(n);
+  }
+  // Quiet for 300 ms (or everything arrived): the run is over.
+  int64_t last_seen = mono_ns();
+  uint64_t last_count = receiver.packets.load();
+  while (receiver.packets.load() - received_before < result.sent) {
+    g_usleep(5000);
+    const uint64_t count = receiver.packets.load();
+    if (count != last_count) {
+      last_count = count;
+      last_seen = mono_ns();
+    } else if (mono_ns() - last_seen > 300'000'000) {
+      break;
+    }
+  }
+  result.cpu_seconds = process_cpu_seconds() - cpu0;
+  result.received = receiver.packets.load() - received_before;
+  result.wall_seconds = static_cast<double>(receiver.last_ns.load() - t0) * 1e-9;
+  gst_object_unref(src);
+  return result;
+}
+
+struct Profile {
+  const char* name;     // row label
+  const char* openssl;  // our srtp-profiles
+  const char* cipher;   // srtpenc/srtpdec
+  const char* auth;
+  size_t key_length;  // master key + salt
+};
+const Profile kGcm{"GCM-128", "SRTP_AEAD_AES_128_GCM", "aes-128-gcm", "null", 28};
+const Profile kCm80{"CM_80", "SRTP_AES128_CM_SHA1_80", "aes-128-icm", "hmac-sha1-80", 30};
+
+constexpr const char* kOurSender =
+    "dtlstransportbin name=t appsrc name=src caps=application/x-rtp format=time "
+    "max-bytes=1000000 block=true ! t.rtp_sink";
+constexpr const char* kOurReceiver =
+    "dtlstransportbin name=t t.rtp_src ! fakesink name=sink sync=false async=false";
+
+// A connected pair of ours, sender → receiver, with the receiver's sink counted.
+struct OurStream {
+  Endpoint tx, rx;
+  Receiver receiver;
+  bool ok = false;
+  OurStream(const OurOptions& options, std::string& error) {
+    if (!make_ours(tx, true, kOurSender) || !make_ours(rx, false, kOurReceiver)) {
+      error = "cannot build the pipelines of ours";
+      return;
+    }
+    attach_receiver(rx.pipeline, receiver);
+    ok = connect_ours(tx, rx, options, error) >= 0;
+  }
+  ~OurStream() {
+    destroy(tx);
+    destroy(rx);
+  }
+};
+
+GstBuffer* key_buffer(size_t length) {
+  GstBuffer* key = gst_buffer_new_allocate(nullptr, length, nullptr);
+  gst_buffer_memset(key, 0, 0x5a, length);
+  return key;
+}
+
+GstCaps* on_request_key(GstElement*, guint, gpointer data) {
+  const Profile& profile = *static_cast<const Profile*>(data);
+  GstBuffer* key = key_buffer(profile.key_length);
+  GstCaps* caps = gst_caps_new_simple(
+      "application/x-srtp", "srtp-key", GST_TYPE_BUFFER, key, "srtp-cipher", G_TYPE_STRING,
+      profile.cipher, "srtp-auth", G_TYPE_STRING, profile.auth, "srtcp-cipher", G_TYPE_STRING,
+      profile.cipher, "srtcp-auth", G_TYPE_STRING, profile.auth, nullptr);
+  gst_buffer_unref(key);
+  return caps;
+}
+
+// The anchors: appsrc ! [srtpenc !] udpsink … udpsrc ! [srtpdec !] fakesink, same keys both sides.
+struct UdpStream {
+  GstElement* tx = nullptr;
+  GstElement* rx = nullptr;
+  Receiver receiver;
+  bool ok = false;
+  UdpStream(const Profile* profile, std::string& error) {
+    std::string rx_desc = "udpsrc name=usrc address=127.0.0.1 port=0 caps=application/x-";
+    rx_desc += profile ? "srtp ! srtpdec name=dec ! " : "rtp ! ";
+    rx_desc += "fakesink name=sink sync=false async=false";
+    rx = gst_parse_launch(rx_desc.c_str(), nullptr);
+    if (rx == nullptr) {
+      error = "cannot build " + rx_desc;
+      return;
+    }
+    if (profile) {
+      GstElement* dec = gst_bin_get_by_name(GST_BIN(rx), "dec");
+      g_signal_connect(dec, "request-key", G_CALLBACK(on_request_key),
+                       const_cast<Profile*>(profile));
+      gst_object_unref(dec);
+    }
+    attach_receiver(rx, receiver);
+    gst_element_set_state(rx, GST_STATE_PLAYING);
+    gst_element_get_state(rx, nullptr, nullptr, GST_SECOND);
+    GstElement* usrc = gst_bin_get_by_name(GST_BIN(rx), "usrc");
+    gint port = 0;
+    g_object_get(usrc, "port", &port, nullptr);
+    gst_object_unref(usrc);
+    if (port == 0) {
+      error = "udpsrc did not report its port";
+      return;
+    }
+    std::string tx_desc =
+        "appsrc name=src caps=application/x-rtp format=time max-bytes=1000000 block=true ! ";
+    if (profile) tx_desc += "srtpenc name=enc ! ";
+    tx_desc += "udpsink host=127.0.0.1 port=" + std::to_string(port) + " sync=false async=false";
+    tx = gst_parse_launch(tx_desc.c_str(), nullptr);
+    if (tx == nullptr) {
+      error = "cannot build " + tx_desc;
+      return;
+    }
+    if (profile) {
+      GstElement* enc = gst_bin_get_by_name(GST_BIN(tx), "enc");
+      GstBuffer* key = key_buffer(profile->key_length);
+      gst_util_set_object_arg(G_OBJECT(enc), "rtp-cipher", profile->cipher);
+      gst_util_set_object_arg(G_OBJECT(enc), "rtp-auth", profile->auth);
+      gst_util_set_object_arg(G_OBJECT(enc), "rtcp-cipher", profile->cipher);
+      gst_util_set_object_arg(G_OBJECT(enc), "rtcp-auth", profile->auth);
+      g_object_set(enc, "key", key, nullptr);
+      gst_buffer_unref(key);
+      gst_object_unref(enc);
+    }
+    gst_element_set_state(tx, GST_STATE_PLAYING);
+    ok = gst_element_get_state(tx, nullptr, nullptr, GST_SECOND) != GST_STATE_CHANGE_FAILURE;
+    if (!ok) error = "the anchor sender did not play";
+  }
+  ~UdpStream() {
+    for (GstElement* p : {tx, rx}) {
+      if (p != nullptr) {
+        gst_element_set_state(p, GST_STATE_NULL);
+        gst_object_unref(p);
+      }
+    }
+  }
+};
+
+constexpr int kListSize = 32;
+
+void note_stream(const char* what, const StreamResult& r) {
+  std::printf(
+      "# %-34s sent %7llu received %7llu lost %6llu in %.3f s wall, %.3f s CPU: %.0f pkt/s, "
+      "%.0f pkt/CPU-s\n",
+      what, static_cast<unsigned long long>(r.sent), static_cast<unsigned long long>(r.received),
+      static_cast<unsigned long long>(r.sent - r.received), r.wall_seconds, r.cpu_seconds, r.pps(),
+      r.per_cpu_second());
+}
+
+// Figure 2. Returns false if a run could not be set up.
+// Two kinds of run per case: flat out (appsrc pushed as fast as it takes them: the max rate
+// received, and the loss, which on one 2-core box is the receiving socket overflowing while the
+// sender holds a core), and paced at kCostRate (below every max, ~no loss): there the process CPU
+// per packet is the cost of the path, not of pushing packets the kernel then drops.
+constexpr double kCostRate = 15000;
+
+struct Case {
+  StreamResult flat, paced;
+};
+
+template <class Stream>
+Case measure(GstElement* sender, Stream& stream, int packets, int batch, bool quick,
+             uint16_t& seq) {
+  Case c;
+  c.flat = run_stream(sender, stream.receiver, packets, batch, 0, false, seq);
+  c.paced = run_stream(sender, stream.receiver, static_cast<int>(kCostRate * (quick ? 0.5 : 2.0)),
+                       batch, kCostRate, false, seq);
+  return c;
+}
+
+bool figure_data_path(bool quick) {
+  const char* figure = "2 Data path 1200B RTP (127.0.0.1)";
+  const int packets = quick ? 20000 : 200000;
+  bool all_ok = true;
+  for (const Profile* profile : {&kGcm, &kCm80}) {
+    std::string error;
+    OurOptions options;
+    options.srtp_profiles = profile->openssl;
+    Case ours_single, ours_list, anchor_single, anchor_list;
+    StreamResult ours_80;
+    {
+      OurStream ours(options, error);
+      if (!ours.ok) {
+        std::printf("# figure 2 %s: ours: %s\n", profile->name, error.c_str());
+        all_ok = false;
+        continue;
+      }
+      uint16_t seq = 1;
+      run_stream(ours.tx.pipeline, ours.receiver, packets / 10, 1, 0, false, seq);  // warm-up
+      ours_single = measure(ours.tx.pipeline, ours, packets, 1, quick, seq);
+      ours_list = measure(ours.tx.pipeline, ours, packets, kListSize, quick, seq);
+      // Loss at 80 % of our best flat-out rate, paced in lists of 8 (≈ a video frame's worth).
+      const double rate = 0.8 * std::max(ours_list.flat.pps(), ours_single.flat.pps());
+      ours_80 = run_stream(ours.tx.pipeline, ours.receiver,
+                           static_cast<int>(rate * (quick ? 0.5 : 2.0)), 8, rate, false, seq);
+    }
+    {
+      UdpStream anchor(profile, error);
+      if (!anchor.ok) {
+        std::printf("# figure 2 %s: srtpenc/srtpdec anchor: %s\n", profile->name, error.c_str());
+        all_ok = false;
+        continue;
+      }
+      uint16_t seq = 1;
+      run_stream(anchor.tx, anchor.receiver, packets / 10, 1, 0, false, seq);
+      anchor_single = measure(anchor.tx, anchor, packets, 1, quick, seq);
+      // Lists only on the sending side (srtpenc → udpsink, sendmmsg): udpsrc pushes single
+      // buffers, so srtpdec never sees a list and its buffer-list bug in 1.22 is not reached.
+      anchor_list = measure(anchor.tx, anchor, packets, kListSize, quick, seq);
+    }
+    const std::string p = profile->name;
+    note_stream(("ours " + p + " single, flat out").c_str(), ours_single.flat);
+    note_stream(("ours " + p + " single, paced").c_str(), ours_single.paced);
+    note_stream(("ours " + p + " lists, flat out").c_str(), ours_list.flat);
+    note_stream(("ours " + p + " lists, paced").c_str(), ours_list.paced);
+    note_stream(("ours " + p + " lists of 8 at 80% of max").c_str(), ours_80);
+    note_stream(("srtpenc/dec " + p + " single, flat out").c_str(), anchor_single.flat);
+    note_stream(("srtpenc/dec " + p + " single, paced").c_str(), anchor_single.paced);
+    note_stream(("srtpenc/dec " + p + " send lists, flat out").c_str(), anchor_list.flat);
+    note_stream(("srtpenc/dec " + p + " send lists, paced").c_str(), anchor_list.paced);
+    bench::print_row(figure, p + " pkt/CPU-s single vs srtpenc/dec single",
+                     ours_single.paced.per_cpu_second(), anchor_single.paced.per_cpu_second(),
+                     "pkt/CPU-s", bench::Better::Higher, 0);
+    bench::print_row(figure, p + " pkt/CPU-s lists vs srtpenc/dec single",
+                     ours_list.paced.per_cpu_second(), anchor_single.paced.per_cpu_second(),
+                     "pkt/CPU-s", bench::Better::Higher, 0);
+    bench::print_row(figure, p + " pkt/CPU-s lists vs srtpenc/dec send lists",
+                     ours_list.paced.per_cpu_second(), anchor_list.paced.per_cpu_second(),
+                     "pkt/CPU-s", bench::Better::Higher, 0);
+    bench::print_row(figure, p + " max pkt/s received, single", ours_single.flat.pps(),
+                     anchor_single.flat.pps(), "pkt/s", bench::Better::Higher, 0);
+    bench::print_row(figure, p + " max pkt/s received, lists", ours_list.flat.pps(),
+                     anchor_list.flat.pps(), "pkt/s", bench::Better::Higher, 0);
+    bench::print_row(figure, p + " loss % flat out, lists", 100.0 * ours_list.flat.loss(),
+                     100.0 * anchor_list.flat.loss(), "%", bench::Better::Lower, 1);
+    bench::print_row(figure, p + " loss % at 80% of our max rate", 100.0 * ours_80.loss(), -1, "%",
+                     bench::Better::Lower, 2);
+  }
+  return all_ok;
+}
+
+// Figure 6: one-way delay of a paced stream (1 packet per ms), ours vs plain udpsink/udpsrc.
+bool figure_latency(bool quick) {
+  const char* figure = "6 Latency added (one way, paced)";
+  const int packets = quick ? 1000 : 5000;
+  std::string error;
+  std::vector<double> ours_delays, plain_delays;
+  {
+    OurOptions options;
+    OurStream ours(options, error);
+    if (!ours.ok) {
+      std::printf("# figure 6: ours: %s\n", error.c_str());
+      return false;
+    }
+    ours.receiver.latency = true;
+    ours.receiver.delays_us.reserve(static_cast<size_t>(packets) * 2);
+    uint16_t seq = 1;
+    run_stream(ours.tx.pipeline, ours.receiver, 100, 1, 1000, true, seq);  // warm-up
+    ours.receiver.delays_us.clear();
+    const StreamResult r = run_stream(ours.tx.pipeline, ours.receiver, packets, 1, 1000, true, seq);
+    note_stream("ours GCM-128 paced 1000 pkt/s", r);
+    gst_element_set_state(ours.rx.pipeline, GST_STATE_NULL);  // no more writers
+    ours_delays = ours.receiver.delays_us;
+  }
+  {
+    UdpStream plain(nullptr, error);
+    if (!plain.ok) {
+      std::printf("# figure 6: plain udp: %s\n", error.c_str());
+      return false;
+    }
+    plain.receiver.latency = true;
+    plain.receiver.delays_us.reserve(static_cast<size_t>(packets) * 2);
+    uint16_t seq = 1;
+    run_stream(plain.tx, plain.receiver, 100, 1, 1000, true, seq);
+    plain.receiver.delays_us.clear();
+    const StreamResult r = run_stream(plain.tx, plain.receiver, packets, 1, 1000, true, seq);
+    note_stream("plain udpsink/udpsrc paced 1000 pkt/s", r);
+    gst_element_set_state(plain.rx, GST_STATE_NULL);
+    plain_delays = plain.receiver.delays_us;
+  }
+  if (ours_delays.empty() || plain_delays.empty()) return false;
+  const double p50 = bench::percentile(ours_delays, 50), p99 = bench::percentile(ours_delays, 99);
+  const double a50 = bench::percentile(plain_delays, 50), a99 = bench::percentile(plain_delays, 99);
+  bench::print_row(figure, "p50 appsrc→sink, ours vs plain udp", p50, a50, "us",
+                   bench::Better::Lower, 1);
+  bench::print_row(figure, "p99 appsrc→sink, ours vs plain udp", p99, a99, "us",
+                   bench::Better::Lower, 1);
+  bench::print_row(figure, "p50 added by ours", p50 - a50, -1, "us", bench::Better::Lower, 1);
+  bench::print_row(figure, "p99 added by ours", p99 - a99, -1, "us", bench::Better::Lower, 1);
+  return true;
+}
+
+// --- figure 5: scale -----------------------------------------------------------------------------
+
+struct ProcStatus {
+  double rss_kib = 0;
+  int threads = 0;
+  int fds = 0;
+};
+
+ProcStatus proc_status() {
+  ProcStatus status;
+  FILE* file = std::fopen("/proc/self/status", "r");
+  if (file != nullptr) {
+    char line[256];
+    while (std::fgets(line, sizeof line, file) != nullptr) {
+      if (std::strncmp(line, "VmRSS:", 6) == 0) status.rss_kib = std::atof(line + 6);
+      if (std::strncmp(line, "Threads:", 8) == 0) status.threads = std::atoi(line + 8);
+    }
+    std::fclose(file);
+  }
+  if (GDir* dir = g_dir_open("/proc/self/fd", 0, nullptr)) {
+    while (g_dir_read_name(dir) != nullptr) ++status.fds;
+    g_dir_close(dir);
+  }
+  return status;
+}
+
+// N pairs in this (fresh) process; prints "scale <connected> <seconds> <rss/transport KiB>
+// <threads/transport> <fds/transport>" for the parent, plus notes.
+int scale_child(int pairs, bool webrtc) {
+  // Warm up once (plugin loaded, the shared thread and OpenSSL/libnice initialised), then the
+  // baseline: what a process that already used one pair holds.
+  std::string error;
+  if (webrtc) {
+    webrtc_once(error);
+  } else {
+    ours_once(OurOptions{}, error);
+  }
+  const ProcStatus base = proc_status();
+  std::vector<std::unique_ptr<Endpoint>> endpoints;
+  std::vector<std::unique_ptr<WebrtcPair>> webrtc_pairs;
+  // Two spans: from the first element created (everything: certificates, gathering, signalling,
+  // checks, handshakes — comparable between ours and webrtcbin), and from t0 (ours: all set
+  // PLAYING after every pair was prepared; webrtcbin: the first answer set, so its signalling of
+  // the later pairs is inside).
+  const int64_t t_created = now_us();
+  int64_t t0 = 0;
+  int built = 0;
+  if (webrtc) {
+    // webrtcbin's signalling is asynchronous: all pairs start offer/answer one after another;
+    // t0 = the first answer set.
+    for (int i = 0; i < pairs; ++i) {
+      auto pair = std::make_unique<WebrtcPair>();
+      int64_t started = 0;
+      if (!start_webrtc(*pair, started, error)) {
+        std::printf("# webrtcbin pair %d: %s\n", i, error.c_str());
+        break;
+      }
+      if (t0 == 0) t0 = started;
+      webrtc_pairs.push_back(std::move(pair));
+      ++built;
+    }
+  } else {
+    // Ours: every pair prepared (READY, gathered, parameters exchanged), then t0 and all PLAYING.
+    for (int i = 0; i < pairs; ++i) {
+      auto a = std::make_unique<Endpoint>();
+      auto b = std::make_unique<Endpoint>();
+      if (!make_ours(*a, true) || !make_ours(*b, false) ||
+          !prepare_ours(*a, *b, OurOptions{}, error)) {
+        std::printf("# pair %d: %s\n", i, error.empty() ? "cannot build" : error.c_str());
+        destroy(*a);
+        destroy(*b);
+        break;
+      }
+      endpoints.push_back(std::move(a));
+      endpoints.push_back(std::move(b));
+      ++built;
+    }
+    t0 = now_us();
+    for (auto& e : endpoints) gst_element_set_state(e->pipeline, GST_STATE_PLAYING);
+  }
+  std::vector<Endpoint*> all;
+  for (auto& e : endpoints) all.push_back(e.get());
+  for (auto& p : webrtc_pairs) {
+    all.push_back(&p->offerer);
+    all.push_back(&p->answerer);
+  }
+  wait_for(
+      [&] {
+        for (Endpoint* e : all)
+          if (e->connected_at.load() == 0 && !e->failed) return false;
+        return true;
+      },
+      30000);
+  int64_t last = t0;
+  int connected = 0, failed = 0;
+  for (Endpoint* e : all) {
+    if (e->connected_at.load() != 0) {
+      ++connected;
+      last = std::max(last, e->connected_at.load());
+    }
+    if (e->failed) ++failed;
+  }
+  g_usleep(500000);  // let the streaming threads and sockets settle before sampling
+  const ProcStatus now = proc_status();
+  const double transports = std::max<double>(1, connected);
+  std::printf(
+      "# %s: %d of %d pairs built, %d/%zu transports connected, %d failed; process "
+      "%.1f MiB RSS, %d threads, %d fds (baseline %.1f MiB, %d, %d)\n",
+      webrtc ? "webrtcbin" : "ours", built, pairs, connected, all.size(), failed,
+      now.rss_kib / 1024, now.threads, now.fds, base.rss_kib / 1024, base.threads, base.fds);
+  std::printf("scale\t%d\t%.3f\t%.1f\t%.2f\t%.2f\t%.3f\n", connected / 2,
+              static_cast<double>(last - t0) / 1e6, (now.rss_kib - base.rss_kib) / transports,
+              (now.threads - base.threads) / transports, (now.fds - base.fds) / transports,
+              static_cast<double>(last - t_created) / 1e6);
+  for (auto& e : endpoints) destroy(*e);
+  for (auto& p : webrtc_pairs) {
+    destroy(p->offerer);
+    destroy(p->answerer);
+  }
+  return connected == 2 * pairs ? 0 : 1;
+}
+
+struct ScaleResult {
+  int connected_pairs = -1;
+  double seconds = 0, rss_kib = 0, threads = 0, fds = 0, total_seconds = 0;
+};
+
+// Runs scale_child in a fresh process (a clean heap and thread count for each N).
+ScaleResult run_scale(const char* self, int pairs, bool webrtc) {
+  ScaleResult result;
+  std::string command = std::string(self) + (webrtc ? " --scale-webrtc " : " --scale ") +
+                        std::to_string(pairs) + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  char line[512];
+  while (std::fgets(line, sizeof line, pipe) != nullptr) {
+    if (std::strncmp(line, "scale\t", 6) == 0) {
+      std::sscanf(line + 6, "%d %lf %lf %lf %lf %lf", &result.connected_pairs, &result.seconds,
+                  &result.rss_kib, &result.threads, &result.fds, &result.total_seconds);
+    } else if (line[0] == '#') {
+      std::fputs(line, stdout);
+    }
+  }
+  pclose(pipe);
+  return result;
+}
+
+bool figure_scale(const char* self, bool quick) {
+  const char* figure = "5 Scale (N pairs, one process)";
+  const ScaleResult webrtc = run_scale(self, quick ? 5 : 50, true);
+  bool ok = webrtc.connected_pairs >= 0;
+  std::vector<int> sizes = quick ? std::vector<int>{5} : std::vector<int>{25, 50, 100, 200};
+  for (int n : sizes) {
+    const ScaleResult ours = run_scale(self, n, false);
+    if (ours.connected_pairs < 0) {
+      std::printf("# ours, N=%d: the child produced no result\n", n);
+      ok = false;
+      continue;
+    }
+    const std::string label = "N=" + std::to_string(n);
+    const bool comparable = webrtc.connected_pairs >= 0 && (quick || n == 50);
+    const std::string vs = comparable ? ", vs webrtcbin N=" + std::to_string(quick ? 5 : 50) : "";
+    bench::print_row(figure, label + " pairs connected", ours.connected_pairs, -1, "pairs",
+                     bench::Better::Higher, 0);
+    bench::print_row(figure, label + " s to all connected, from creation" + vs, ours.total_seconds,
+                     comparable ? webrtc.total_seconds : -1, "s", bench::Better::Lower, 2);
+    bench::print_row(figure, label + " s to all connected, from all PLAYING", ours.seconds, -1, "s",
+                     bench::Better::Lower, 2);
+    bench::print_row(figure, label + " RSS per transport" + vs, ours.rss_kib / 1024,
+                     comparable ? webrtc.rss_kib / 1024 : -1, "MiB", bench::Better::Lower, 3);
+    bench::print_row(figure, label + " threads per transport" + vs, ours.threads,
+                     comparable ? webrtc.threads : -1, "threads", bench::Better::Lower, 2);
+    bench::print_row(figure, label + " fds per transport" + vs, ours.fds,
+                     comparable ? webrtc.fds : -1, "fds", bench::Better::Lower, 2);
+  }
+  return ok;
+}
+
+// --- figure 3 ------------------------------------------------------------------------------------
+
+bool figure_connect(bool quick) {
   const char* figure = "3 Time to connected (127.0.0.1)";
-
+  const int runs = quick ? 7 : 25;
   std::vector<double> ours, theirs;
   std::string error;
   int failures = 0;
   // Alternate ours and webrtcbin so that load from neighbours hits both alike.
   for (int i = 0; i < runs; ++i) {
-    const double ms_ours = ours_once(error);
+    const double ms_ours = ours_once(OurOptions{}, error);
     if (ms_ours >= 0) {
       ours.push_back(ms_ours);
     } else {
@@ -298,5 +956,76 @@ int main(int argc, char** argv) {
     bench::print_row(figure, "p90, ours vs webrtcbin pair", bench::percentile(ours, 90),
                      bench::percentile(theirs, 90), "ms", bench::Better::Lower, 1);
   }
-  return ours.empty() || theirs.empty() || failures > 0 ? 1 : 0;
+
+  // Variants of ours: a lost first ClientHello, and libnice settings set through `ice-agent`
+  // in READY. Each vs ours with the element's defaults (the median above).
+  struct Variant {
+    const char* label;
+    OurOptions options;
+  };
+  OurOptions drop;
+  drop.drop_first_client_hello = true;
+  OurOptions pacing1;
+  pacing1.stun_pacing_ms = 1;
+  OurOptions pacing5;
+  pacing5.stun_pacing_ms = 5;
+  OurOptions initial100;
+  initial100.stun_initial_timeout_ms = 100;
+  OurOptions drop_pacing1 = drop;
+  drop_pacing1.stun_pacing_ms = 1;
+  const Variant variants[] = {
+      {"first ClientHello dropped", drop},
+      {"first ClientHello dropped, pacing 1 ms", drop_pacing1},
+      {"stun-pacing-timer 1 ms (default 20)", pacing1},
+      {"stun-pacing-timer 5 ms (default 20)", pacing5},
+      {"stun-initial-timeout 100 ms (default 500)", initial100},
+  };
+  const int variant_runs = quick ? 3 : 11;
+  const double base = bench::median(ours);
+  for (const Variant& variant : variants) {
+    std::vector<double> times;
+    for (int i = 0; i < variant_runs; ++i) {
+      const double ms = ours_once(variant.options, error);
+      if (ms >= 0) {
+        times.push_back(ms);
+      } else {
+        ++failures;
+        std::printf("# ours (%s), run %d: %s\n", variant.label, i, error.c_str());
+      }
+    }
+    if (times.empty()) continue;
+    bench::print_row(figure, std::string("median, ") + variant.label + " vs default",
+                     bench::median(times), ours.empty() ? -1 : base, "ms", bench::Better::Lower, 1);
+    if (std::strncmp(variant.label, "first", 5) == 0)
+      bench::print_row(figure, std::string("p90, ") + variant.label, bench::percentile(times, 90),
+                       -1, "ms", bench::Better::Lower, 1);
+  }
+  return !ours.empty() && !theirs.empty() && failures == 0;
+}
+
+}  // namespace
+
+// Usage: bench_element [--quick] [--only 2|3|5|6]   (--scale N / --scale-webrtc N: internal)
+int main(int argc, char** argv) {
+  gst_init(&argc, &argv);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  const bool quick = bench::has_flag(argc, argv, "--quick");
+  int only = 0;
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--scale") == 0) return scale_child(std::atoi(argv[i + 1]), false);
+    if (std::strcmp(argv[i], "--scale-webrtc") == 0)
+      return scale_child(std::atoi(argv[i + 1]), true);
+    if (std::strcmp(argv[i], "--only") == 0) only = std::atoi(argv[i + 1]);
+  }
+  bool ok = true;
+  if (only == 0 || only == 3) ok = figure_connect(quick) && ok;
+  if (only == 0 || only == 2) ok = figure_data_path(quick) && ok;
+  if (only == 0 || only == 6) ok = figure_latency(quick) && ok;
+  if (only == 0 || only == 5) {
+    // The children are this binary; resolve the link here (in popen's shell it names the shell).
+    gchar* self = g_file_read_link("/proc/self/exe", nullptr);
+    ok = self != nullptr && figure_scale(self, quick) && ok;
+    g_free(self);
+  }
+  return ok ? 0 : 1;
 }
