@@ -1318,15 +1318,6 @@ void ghost(GstDtlsTransportBin* self, const char* name) {
   gst_element_add_pad(GST_ELEMENT(self), pad);
 }
 
-GstStaticPadTemplate rtp_sink_template = GST_STATIC_PAD_TEMPLATE(
-    "rtp_sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("application/x-rtp"));
-GstStaticPadTemplate rtcp_sink_template = GST_STATIC_PAD_TEMPLATE(
-    "rtcp_sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("application/x-rtcp"));
-GstStaticPadTemplate rtp_src_template = GST_STATIC_PAD_TEMPLATE(
-    "rtp_src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS("application/x-rtp"));
-GstStaticPadTemplate rtcp_src_template = GST_STATIC_PAD_TEMPLATE(
-    "rtcp_src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS("application/x-rtcp"));
-
 }  // namespace
 
 static void gst_dtls_transport_bin_init(GstDtlsTransportBin* self) {
@@ -1536,8 +1527,8 @@ static void gst_dtls_transport_bin_class_init(GstDtlsTransportBinClass* klass) {
       "stop", type, static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
       G_CALLBACK(action_stop), nullptr, nullptr, nullptr, G_TYPE_NONE, 0);
 
-  for (GstStaticPadTemplate* templ :
-       {&rtp_sink_template, &rtcp_sink_template, &rtp_src_template, &rtcp_src_template})
+  for (GstStaticPadTemplate* templ : {&gstdtls::rtp_sink_template, &gstdtls::rtcp_sink_template,
+                                      &gstdtls::rtp_src_template, &gstdtls::rtcp_src_template})
     gst_element_class_add_static_pad_template(element_class, templ);
   gst_element_class_set_static_metadata(
       element_class, "DTLS-SRTP transport", "Filter/Network/RTP",

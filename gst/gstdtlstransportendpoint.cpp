@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -46,6 +47,13 @@ struct EndpointImpl {
   std::mutex dtls_mutex;
   std::unique_ptr<dtlstransport::DtlsTransport> dtls;
   std::vector<PendingEvent> pending;
+  // Events leave in the order the core produced them, whichever thread caused them: they are
+  // queued here before dtls_mutex is released and one thread at a time drains the queue with no
+  // lock held (two threads delivering their own batches could reorder connecting/connected).
+  // A leaf lock.
+  std::mutex deliver_mutex;
+  std::deque<PendingEvent> outbox;
+  bool delivering = false;
   GSource* timer = nullptr;
   dtlstransport::TimePoint started_at;
   std::atomic<bool> drop_first_client_hello{false};
@@ -99,6 +107,11 @@ struct _GstDtlsTransportEndpoint {
 
 G_DEFINE_TYPE(GstDtlsTransportEndpoint, gst_dtls_transport_endpoint, GST_TYPE_ELEMENT)
 
+using gstdtls::rtcp_sink_template;
+using gstdtls::rtcp_src_template;
+using gstdtls::rtp_sink_template;
+using gstdtls::rtp_src_template;
+
 namespace {
 
 using gstdtls::EndpointImpl;
@@ -107,14 +120,6 @@ GstStaticPadTemplate net_sink_template =
     GST_STATIC_PAD_TEMPLATE("net_sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
 GstStaticPadTemplate net_src_template =
     GST_STATIC_PAD_TEMPLATE("net_src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
-GstStaticPadTemplate rtp_sink_template = GST_STATIC_PAD_TEMPLATE(
-    "rtp_sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("application/x-rtp"));
-GstStaticPadTemplate rtcp_sink_template = GST_STATIC_PAD_TEMPLATE(
-    "rtcp_sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("application/x-rtcp"));
-GstStaticPadTemplate rtp_src_template = GST_STATIC_PAD_TEMPLATE(
-    "rtp_src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS("application/x-rtp"));
-GstStaticPadTemplate rtcp_src_template = GST_STATIC_PAD_TEMPLATE(
-    "rtcp_src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS("application/x-rtcp"));
 
 EndpointImpl& impl_of(GstDtlsTransportEndpoint* self) { return *self->impl; }
 
@@ -197,26 +202,38 @@ void update_info_locked(EndpointImpl& impl) {
         std::chrono::duration<double, std::milli>(Clock::now() - impl.started_at).count();
 }
 
-void deliver(EndpointImpl& impl, std::vector<gstdtls::PendingEvent>& events) {
-  for (auto& event : events)
+// Drains the outbox unless another thread is draining it (that thread then delivers our events
+// too, after its own). A listener calling back into the endpoint only queues more.
+void deliver(EndpointImpl& impl) {
+  std::unique_lock lock(impl.deliver_mutex);
+  if (impl.delivering) return;
+  impl.delivering = true;
+  while (!impl.outbox.empty()) {
+    gstdtls::PendingEvent event = std::move(impl.outbox.front());
+    impl.outbox.pop_front();
+    lock.unlock();
     if (impl.listener.state_changed)
       impl.listener.state_changed(event.state, event.reason, event.detail);
+    lock.lock();
+  }
+  impl.delivering = false;
 }
 
 // Runs one core call under the DTLS lock, then delivers its events with no lock held.
 template <class F>
 void with_dtls(GstDtlsTransportEndpoint* self, F&& call) {
   EndpointImpl& impl = impl_of(self);
-  std::vector<gstdtls::PendingEvent> events;
   {
     std::lock_guard lock(impl.dtls_mutex);
     if (!impl.dtls) return;
     call(*impl.dtls);
     update_info_locked(impl);
     rearm_timer_locked(impl);
-    events.swap(impl.pending);
+    std::lock_guard out(impl.deliver_mutex);
+    for (auto& event : impl.pending) impl.outbox.push_back(std::move(event));
+    impl.pending.clear();
   }
-  deliver(impl, events);
+  deliver(impl);
 }
 
 bool is_client_hello(std::span<const uint8_t> datagram) {
@@ -577,6 +594,15 @@ static void gst_dtls_transport_endpoint_class_init(GstDtlsTransportEndpointClass
 
 namespace gstdtls {
 
+GstStaticPadTemplate rtp_sink_template = GST_STATIC_PAD_TEMPLATE(
+    "rtp_sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("application/x-rtp"));
+GstStaticPadTemplate rtcp_sink_template = GST_STATIC_PAD_TEMPLATE(
+    "rtcp_sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("application/x-rtcp"));
+GstStaticPadTemplate rtp_src_template = GST_STATIC_PAD_TEMPLATE(
+    "rtp_src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS("application/x-rtp"));
+GstStaticPadTemplate rtcp_src_template = GST_STATIC_PAD_TEMPLATE(
+    "rtcp_src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS("application/x-rtcp"));
+
 void endpoint_set_listener(GstDtlsTransportEndpoint* self, EndpointListener listener) {
   impl_of(self).listener = std::move(listener);
 }
@@ -658,6 +684,10 @@ void endpoint_reset(GstDtlsTransportEndpoint* self) {
     old = std::move(impl.dtls);
     timer = std::exchange(impl.timer, nullptr);
     impl.pending.clear();
+    {
+      std::lock_guard out(impl.deliver_mutex);
+      impl.outbox.clear();  // the old session's events must not reach the next one
+    }
     std::lock_guard info_lock(impl.info_mutex);
     impl.info = {};  // the next run starts at new; counters stay readable until then
   }

@@ -5,8 +5,8 @@
 //
 // Threads: net_sink runs on nicesrc's streaming thread (DTLS in, SRTP unprotect, pushes on
 // rtp_src/rtcp_src); rtp_sink/rtcp_sink on the upstream threads (SRTP protect); the DTLS timer on
-// the shared main context. Locks, outermost first: dtls → protect → unprotect → net; info and pt
-// are leaves. Events for the bin are delivered with no lock held.
+// the shared main context. Locks, outermost first: dtls → protect → unprotect → net; info, pt and
+// deliver are leaves. Events for the bin are delivered with no lock held.
 #pragma once
 
 #include <gst/gst.h>
@@ -53,6 +53,10 @@ struct EndpointInfo {
   uint64_t rtcp_packets_sent = 0, rtcp_packets_received = 0;
   uint64_t dropped_auth_failure = 0, dropped_replay = 0, dropped_no_keys = 0, dropped_malformed = 0;
 };
+
+// The four media pads' templates; the bin ghosts these pads with the same templates.
+extern GstStaticPadTemplate rtp_sink_template, rtcp_sink_template, rtp_src_template,
+    rtcp_src_template;
 
 void endpoint_set_listener(GstDtlsTransportEndpoint* self, EndpointListener listener);
 // Creates the DTLS transport for one session (NULL→READY) and arms its timer on `context`.
