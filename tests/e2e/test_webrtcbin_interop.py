@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Interop: gst-plugins-bad's webrtcbin (offerer) <-> dtlstransportbin (answerer) on 127.0.0.1.
+
+webrtcbin sends an offer for one VP8 video m-line (sendrecv). The test plays the signalling
+server: it translates the offer (ice-ufrag, ice-pwd, fingerprint, setup, candidates, payload type)
+into dtlstransportbin's properties and builds the SDP answer from ours (local-ice-ufrag/-pwd,
+local-fingerprint, the DTLS role -> a=setup, local-candidates, a=rtcp-mux, the same payload
+type). VP8 flows both ways; pass when each side has decoded >= MIN_FRAMES frames within
+DEADLINE_S, our bin is connected as the DTLS client (RFC 5763 §5: the answerer to an actpass offer
+that is not ICE controlling) and the negotiated profile is one webrtcbin supports.
+"""
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstSdp", "1.0")
+gi.require_version("GstWebRTC", "1.0")
+from gi.repository import GLib, Gst, GstSdp, GstWebRTC  # noqa: E402
+
+MIN_FRAMES = 30
+DEADLINE_S = 60
+VIDEO = ("videotestsrc is-live=true pattern={pattern} "
+         "! video/x-raw,width=320,height=240,framerate=30/1 "
+         "! vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt={pt} ")
+
+
+def log(*args):
+    print(*args, flush=True)
+
+
+class Interop:
+    def __init__(self):
+        self.loop = GLib.MainLoop()
+        self.result = None
+        self.frames = {"webrtcbin": 0, "dtlstransportbin": 0}
+        self.offer_sdp = None
+        self.answer_sdp = None
+        self.pending_candidates = []  # webrtcbin's, until our bin exists in READY
+        self.states = []
+
+        # webrtcbin side: the offerer.
+        self.wpipe = Gst.parse_launch(
+            VIDEO.format(pattern="ball", pt=96) +
+            "! application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000 "
+            "! webrtcbin name=w bundle-policy=max-bundle")
+        self.webrtc = self.wpipe.get_by_name("w")
+        # Its libnice agent skips loopback by default: gather on 127.0.0.1 only.
+        # Keep the reference: PyGObject (3.42) drops one it does not own when `ice` dies, which
+        # destroys webrtcbin's agent.
+        self.ice = self.webrtc.get_property("ice-agent")
+        if not self.ice.emit("add-local-ip-address", "127.0.0.1"):
+            raise RuntimeError("webrtcbin's ICE agent refused add-local-ip-address 127.0.0.1")
+        self.webrtc.connect("on-negotiation-needed", self.on_negotiation_needed)
+        self.webrtc.connect("on-ice-candidate", self.on_webrtc_candidate)
+        self.webrtc.connect("pad-added", self.on_webrtc_pad)
+
+        # Our side: the answerer.
+        self.opipe = Gst.parse_launch(
+            VIDEO.format(pattern="smpte", pt=96) + "! t.rtp_sink "
+            "dtlstransportbin name=t ice-controlling=false local-addresses=127.0.0.1 "
+            "t.rtp_src ! rtpvp8depay ! vp8dec ! fakesink name=ours signal-handoffs=true sync=false")
+        self.bin = self.opipe.get_by_name("t")
+        self.bin.connect("state-changed", self.on_state_changed)
+        self.opipe.get_by_name("ours").connect("handoff", self.on_frame, "dtlstransportbin")
+
+        for pipe, name in ((self.wpipe, "webrtcbin"), (self.opipe, "dtlstransportbin")):
+            bus = pipe.get_bus()
+            bus.add_signal_watch()
+            bus.connect("message", self.on_message, name)
+
+    # --- helpers ---------------------------------------------------------------------------
+    def finish(self, ok, why):
+        if self.result is None:
+            self.result = (ok, why)
+            self.loop.quit()
+
+    def on_message(self, _bus, message, name):
+        if message.type == Gst.MessageType.ERROR:
+            err, debug = message.parse_error()
+            self.finish(False, f"{name} pipeline error: {err.message} ({debug})")
+        elif message.type == Gst.MessageType.WARNING:
+            err, _ = message.parse_warning()
+            log(f"[{name}] WARNING from {message.src.get_name()}: {err.message}")
+
+    def on_state_changed(self, _bin, state):
+        nick = state.value_nick
+        self.states.append(nick)
+        log(f"[dtlstransportbin] state-changed: {nick}")
+        if nick == "failed":
+            GLib.idle_add(self.finish, False, "dtlstransportbin went to failed")
+
+    def on_frame(self, _sink, _buffer, _pad, side):
+        self.frames[side] += 1
+        if all(n >= MIN_FRAMES for n in self.frames.values()):
+            GLib.idle_add(self.finish, True, "frames decoded both ways")
+
+    def on_webrtc_pad(self, _webrtc, pad):
+        if pad.get_direction() != Gst.PadDirection.SRC:
+            return
+        log(f"[webrtcbin] pad-added {pad.get_name()}: {pad.get_current_caps()}")
+        tail = Gst.parse_bin_from_description(
+            "rtpvp8depay ! vp8dec ! fakesink name=theirs signal-handoffs=true sync=false", True)
+        tail.get_by_name("theirs").connect("handoff", self.on_frame, "webrtcbin")
+        self.wpipe.add(tail)
+        tail.sync_state_with_parent()
+        if pad.link(tail.get_static_pad("sink")) != Gst.PadLinkReturn.OK:
+            GLib.idle_add(self.finish, False, "cannot link webrtcbin's src pad to rtpvp8depay")
+
+    # --- offer -> our properties --------------------------------------------------------------
+    def on_negotiation_needed(self, webrtc):
+        promise = Gst.Promise.new_with_change_func(self.on_offer_created, None)
+        webrtc.emit("create-offer", None, promise)
+
+    def on_offer_created(self, promise, _data):
+        promise.wait()
+        # Keep the reply alive while the offer is used: PyGObject frees a temporary GstStructure
+        # wrapper together with the boxed values read from it.
+        reply = promise.get_reply()
+        offer = reply.get_value("offer")
+        self.webrtc.emit("set-local-description", offer, Gst.Promise.new())
+        self.offer_sdp = offer.sdp.as_text()
+        self.offer = (reply, offer)
+        log("[webrtcbin] offer:\n" + self.offer_sdp)
+        GLib.idle_add(self.apply_offer, offer.sdp)
+
+    def on_webrtc_candidate(self, _webrtc, _mline, candidate):
+        log(f"[webrtcbin] on-ice-candidate: {candidate}")
+        GLib.idle_add(self.add_candidate, candidate)
+
+    def add_candidate(self, candidate):
+        if not self.bin.emit("add-remote-candidate", candidate):
+            log(f"  (dtlstransportbin refused {candidate!r})")
+        return GLib.SOURCE_REMOVE
+
+    @staticmethod
+    def attribute(sdp, media, key):
+        value = media.get_attribute_val(key)
+        return value if value is not None else sdp.get_attribute_val(key)
+
+    def apply_offer(self, sdp):
+        media = sdp.get_media(0)
+        ufrag = self.attribute(sdp, media, "ice-ufrag")
+        pwd = self.attribute(sdp, media, "ice-pwd")
+        fingerprint = self.attribute(sdp, media, "fingerprint")  # "sha-256 AB:CD:..."
+        setup = self.attribute(sdp, media, "setup")
+        self.mid = media.get_attribute_val("mid")
+        self.bundle = sdp.get_attribute_val("group")
+        self.pt = None
+        for i in range(media.formats_len()):
+            pt = int(media.get_format(i))
+            rtpmap = None
+            for j in range(media.attributes_len()):
+                a = media.get_attribute(j)
+                if a.key == "rtpmap" and a.value.split()[0] == str(pt):
+                    rtpmap = a.value
+            if rtpmap and "VP8/90000" in rtpmap.upper():
+                self.pt = pt
+                break
+        if not (ufrag and pwd and fingerprint and setup and self.pt is not None):
+            self.finish(False, "offer lacks ice-ufrag/ice-pwd/fingerprint/setup/VP8")
+            return GLib.SOURCE_REMOVE
+        remote_role = {"actpass": "auto", "active": "client", "passive": "server"}[setup]
+        Gst.util_set_object_arg(self.bin, "remote-role", remote_role)
+        self.bin.set_property("remote-ice-ufrag", ufrag)
+        self.bin.set_property("remote-ice-pwd", pwd)
+        self.bin.set_property("remote-fingerprints", fingerprint)
+        self.bin.set_property("pt-map", Gst.Caps.from_string(
+            f"application/x-rtp,media=video,payload={self.pt},clock-rate=90000,"
+            "encoding-name=VP8"))
+        for j in range(media.attributes_len()):
+            a = media.get_attribute(j)
+            if a.key == "candidate":
+                self.add_candidate("candidate:" + a.value)
+        # NULL->READY: certificate, local-fingerprint, gathering on 127.0.0.1.
+        if self.opipe.set_state(Gst.State.READY) == Gst.StateChangeReturn.FAILURE:
+            self.finish(False, "dtlstransportbin pipeline cannot go to READY")
+            return GLib.SOURCE_REMOVE
+        GLib.timeout_add(20, self.answer_when_gathered)
+        return GLib.SOURCE_REMOVE
+
+    # --- our properties -> answer ---------------------------------------------------------------
+    def answer_when_gathered(self):
+        if self.bin.get_property("ice-gathering-state").value_nick != "complete":
+            return GLib.SOURCE_CONTINUE
+        role = self.bin.get_property("role").value_nick
+        controlling = self.bin.get_property("ice-controlling")
+        remote_role = self.bin.get_property("remote-role").value_nick
+        if role == "auto":  # the role rules of docs/element.md (RFC 5763 §5)
+            if remote_role != "auto":
+                role = "server" if remote_role == "client" else "client"
+            else:
+                role = "server" if controlling else "client"
+        setup = {"client": "active", "server": "passive"}[role]
+        candidates = self.bin.get_property("local-candidates") or []
+        if not candidates:
+            self.finish(False, "dtlstransportbin gathered no local candidate")
+            return GLib.SOURCE_REMOVE
+        lines = [
+            "v=0",
+            "o=- 4611731400430051337 2 IN IP4 127.0.0.1",
+            "s=-",
+            "t=0 0",
+        ]
+        if self.bundle:
+            lines.append(f"a=group:BUNDLE {self.mid}")
+        lines += [
+            f"m=video 9 UDP/TLS/RTP/SAVPF {self.pt}",
+            "c=IN IP4 0.0.0.0",
+            f"a=mid:{self.mid}",
+            f"a=ice-ufrag:{self.bin.get_property('local-ice-ufrag')}",
+            f"a=ice-pwd:{self.bin.get_property('local-ice-pwd')}",
+            f"a=fingerprint:{self.bin.get_property('local-fingerprint')}",
+            f"a=setup:{setup}",
+            "a=sendrecv",
+            "a=rtcp-mux",
+            f"a=rtpmap:{self.pt} VP8/90000",
+        ]
+        lines += ["a=" + c for c in candidates]
+        lines.append("a=end-of-candidates")
+        self.answer_sdp = "\r\n".join(lines) + "\r\n"
+        log("[dtlstransportbin] answer:\n" + self.answer_sdp)
+        ok, sdp = GstSdp.SDPMessage.new_from_text(self.answer_sdp)
+        if ok != GstSdp.SDPResult.OK:
+            self.finish(False, "our answer does not parse as SDP")
+            return GLib.SOURCE_REMOVE
+        answer = GstWebRTC.WebRTCSessionDescription.new(GstWebRTC.WebRTCSDPType.ANSWER, sdp)
+        self.webrtc.emit("set-remote-description", answer, Gst.Promise.new())
+        # ≥ PAUSED: connectivity checks start; PLAYING: DTLS once ICE has a pair.
+        self.opipe.set_state(Gst.State.PLAYING)
+        return GLib.SOURCE_REMOVE
+
+    def run(self):
+        GLib.timeout_add_seconds(DEADLINE_S, self.finish, False, f"timeout after {DEADLINE_S} s")
+        self.wpipe.set_state(Gst.State.PLAYING)
+        self.loop.run()
+        stats = self.bin.get_property("stats")
+        dtls_role = self.bin.get_property("dtls-role").value_nick
+        profile = self.bin.get_property("srtp-profile")
+        final_state = self.bin.get_property("state").value_nick
+        peer_state = self.webrtc.get_property("connection-state")
+        for pipe in (self.wpipe, self.opipe):
+            pipe.set_state(Gst.State.NULL)
+        ok, why = self.result
+        log(f"frames decoded: webrtcbin {self.frames['webrtcbin']}, "
+            f"dtlstransportbin {self.frames['dtlstransportbin']} (need {MIN_FRAMES} each)")
+        log(f"webrtcbin connection-state: {peer_state.value_nick}")
+        log(f"states: {self.states} (now {final_state}); dtls-role {dtls_role}; "
+            f"srtp-profile {profile}")
+        log(f"stats: {stats.to_string() if stats else None}")
+        if ok and dtls_role != "client":
+            ok, why = False, f"expected DTLS client as the controlled answerer, got {dtls_role}"
+        if ok and (not self.states or self.states[-1] != "connected"):
+            ok, why = False, f"state-changed sequence {self.states} does not end in connected"
+        if ok and peer_state != GstWebRTC.WebRTCPeerConnectionState.CONNECTED:
+            ok, why = False, f"webrtcbin's connection-state is {peer_state.value_nick}"
+        if ok and stats.get_uint64("packets-received")[1] == 0:
+            ok, why = False, "stats say no packet received"
+        log(("PASS: " if ok else "FAIL: ") + why)
+        return 0 if ok else 1
+
+
+def main():
+    Gst.init(None)
+    for factory in ("dtlstransportbin", "webrtcbin", "vp8enc", "nicesrc"):
+        if not Gst.ElementFactory.find(factory):
+            log(f"FAIL: element {factory} not found (GST_PLUGIN_PATH?)")
+            return 1
+    return Interop().run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
