@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "certificate.hpp"
+#include "dtls_context.hpp"
 #include "dtls_transport.hpp"
 #include "enums.h"
 #include "fingerprint.hpp"
@@ -95,6 +96,8 @@ struct BinImpl {
   GstDtlsTransportBinRole remote_role = GST_DTLS_TRANSPORT_BIN_ROLE_AUTO;
   bool ice_controlling = true;
   std::optional<dt::Certificate> certificate;  // user-given or generated, reused across runs
+  // The SSL_CTX for that certificate and srtp-profiles, reused across restarts while both stay.
+  std::shared_ptr<const dt::DtlsContext> dtls_context;
   bool certificate_from_user = false;
   std::string certificate_file;
   GstDtlsTransportBinKeyType key_type = GST_DTLS_TRANSPORT_BIN_KEY_TYPE_ECDSA_P256;
@@ -764,17 +767,29 @@ bool create_transport(GstDtlsTransportBin* self) {
   dt::DtlsConfig config;
   bool drop;
   GMainContext* context = nullptr;
+  std::string error;
   {
     std::lock_guard lock(impl.lock);
     if (impl.transport_created) return true;
-    config.certificates = {*impl.certificate};
-    config.srtp_profiles = impl.srtp_profiles;
+    const bool reusable = impl.dtls_context &&
+                          impl.dtls_context->certificate().x509() == impl.certificate->x509() &&
+                          impl.dtls_context->srtp_profiles() == impl.srtp_profiles;
+    if (!reusable) {
+      auto created = dt::DtlsContext::create(*impl.certificate, impl.srtp_profiles);
+      if (!created) {
+        error = created.error().message;
+      } else {
+        impl.dtls_context = std::move(created).value();
+      }
+    }
+    config.context = impl.dtls_context;
     config.mtu = impl.mtu;
     config.handshake_timeout = std::chrono::milliseconds(impl.handshake_timeout);
     drop = impl.drop_first_client_hello;
     context = g_main_context_ref(impl.context);
   }
-  auto status = gstdtls::endpoint_prepare(self->endpoint, std::move(config), context, drop);
+  dt::Status status = error.empty() ? dt::Status() : dt::Status(dt::Error{error});
+  if (status) status = gstdtls::endpoint_prepare(self->endpoint, std::move(config), context, drop);
   g_main_context_unref(context);
   if (!status) {
     GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("cannot create the DTLS transport"),
