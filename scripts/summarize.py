@@ -12,8 +12,9 @@ Counting rules:
 - A meson test that set CK_XML_LOG_FILE_NAME (libcheck / gst-check) counts each <test> in that
   report, with the same rule for a failing process.
 - Any other meson test, or one whose report is missing or stale, counts as one case.
-- A failed stage (a build that did not compile, a fuzz run that found a crash) is one failed case;
-  a passing fuzz stage is one passed case; configure/build stages that pass are not test cases.
+- A failed stage (a build that did not compile, a fuzz run that found a crash, a benchmark run that
+  did not finish) is one failed case; a passing fuzz or bench stage is one passed case;
+  configure/build stages that pass are not test cases.
 Exit status: 0 when nothing failed, 1 otherwise.
 """
 
@@ -24,8 +25,9 @@ import xml.etree.ElementTree as ET
 
 MESON_PASS = {"OK", "EXPECTEDFAIL"}
 MESON_SKIP = {"SKIP"}
-# Stages whose success is itself a test result (not just a prerequisite).
-COUNTED_STAGES = ("fuzz",)
+# Stages whose success is itself a test result (not just a prerequisite): the fuzz run and the
+# quick benchmark run.
+COUNTED_STAGES = ("fuzz", "bench")
 
 
 class Tally:
