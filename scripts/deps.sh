@@ -17,6 +17,8 @@ packages=(
   # plugins the element tests and demo use: videotestsrc, opus (base); vp8 via libvpx, rtpbin
   # (good); webrtcbin for interop (bad)
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  # video windows for `scripts/demo.sh --show` (xvimagesink, ximagesink)
+  gstreamer1.0-x
   # the Python example
   python3-gi python3-gst-1.0 gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   gir1.2-gst-plugins-bad-1.0
