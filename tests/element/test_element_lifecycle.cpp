@@ -72,6 +72,12 @@ GST_START_TEST(test_restart) {
                   state_name(state));
     }
     connect_pair(pair);
+    // The state property turns connected just before state-changed is emitted on the same
+    // thread: wait for the signal too.
+    fail_unless(pair.wait_until([&] {
+      return pair.a().count_state_changes(kConnected) >= run &&
+             pair.b().count_state_changes(kConnected) >= run;
+    }));
     for (Side* side : {&pair.a(), &pair.b()})
       fail_unless_equals_int(side->count_state_changes(kConnected), run);
     // The same sequence numbers again: accepted only if the SRTP contexts are new.
