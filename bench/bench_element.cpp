@@ -124,6 +124,7 @@ struct OurOptions {
   bool drop_first_client_hello = false;
   int stun_pacing_ms = -1;
   int stun_initial_timeout_ms = -1;
+  int socket_buffer_size = -1;  // bytes; 0 = the system default
 };
 
 // Both to READY (certificate, gathering: outside any timed span), ICE agent tuning, then the
@@ -132,6 +133,8 @@ bool prepare_ours(Endpoint& a, Endpoint& b, const OurOptions& options, std::stri
   for (Endpoint* e : {&a, &b}) {
     if (options.srtp_profiles)
       g_object_set(e->bin, "srtp-profiles", options.srtp_profiles, nullptr);
+    if (options.socket_buffer_size >= 0)
+      g_object_set(e->bin, "socket-buffer-size", guint(options.socket_buffer_size), nullptr);
     // Only the DTLS client sends a ClientHello; setting it on both keeps the roles out of it.
     if (options.drop_first_client_hello)
       g_object_set(e->bin, "drop-first-client-hello", TRUE, nullptr);
@@ -396,7 +399,9 @@ GstBuffer* make_packet(uint16_t seq, bool stamp) {
   p[1] = 96;
   p[2] = static_cast<uint8_t>(seq >> 8);
   p[3] = static_cast<uint8_t>(seq);
-  const uint32_t rtp_ts = uint32_t{seq} * 3000;
+  // A 90 kHz clock that follows real time, as a live source's would: webrtcbin's jitterbuffer
+  // (anchor b) treats timestamps racing ahead of arrival times as a broken stream.
+  const uint32_t rtp_ts = static_cast<uint32_t>(mono_ns() / 100000 * 9);
   const uint32_t ssrc = kSsrc;
   for (int i = 0; i < 4; ++i) {
     p[4 + i] = static_cast<uint8_t>(rtp_ts >> (24 - 8 * i));
@@ -592,6 +597,92 @@ struct UdpStream {
   }
 };
 
+// Anchor (b): appsrc → webrtcbin (a sendonly VP8-like transceiver, max-bundle) … webrtcbin →
+// fakesink, negotiated by offer/answer on 127.0.0.1. The receiving webrtcbin's src pad appears
+// with the first packet (pad-added) and is linked to the counted fakesink then. Its receive path
+// includes rtpbin (session, SSRC/PT demux, jitterbuffer), which is what webrtcbin costs; its
+// jitterbuffer latency is 0 so that nothing is held past the end of a run.
+void on_webrtc_pad(GstElement*, GstPad* pad, gpointer data) {
+  if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC) return;
+  auto* sink = static_cast<GstElement*>(data);
+  GstPad* sinkpad = gst_element_get_static_pad(sink, "sink");
+  if (!gst_pad_is_linked(sinkpad)) gst_pad_link(pad, sinkpad);
+  gst_object_unref(sinkpad);
+}
+
+struct WebrtcStream {
+  Endpoint tx, rx;
+  Receiver receiver;
+  bool ok = false;
+  explicit WebrtcStream(std::string& error) {
+    GError* parse_error = nullptr;
+    tx.pipeline = gst_parse_launch(
+        "webrtcbin name=w bundle-policy=max-bundle appsrc name=src format=time max-bytes=1000000 "
+        "block=true caps=application/x-rtp,media=video,encoding-name=VP8,payload=96,"
+        "clock-rate=90000 ! w.",
+        &parse_error);
+    if (parse_error) g_error_free(parse_error);
+    rx.pipeline = gst_parse_launch(
+        "webrtcbin name=w bundle-policy=max-bundle latency=0 fakesink name=sink sync=false "
+        "async=false",
+        nullptr);
+    if (tx.pipeline == nullptr || rx.pipeline == nullptr) {
+      error = "cannot build the webrtcbin pipelines";
+      return;
+    }
+    tx.bin = gst_bin_get_by_name(GST_BIN(tx.pipeline), "w");
+    rx.bin = gst_bin_get_by_name(GST_BIN(rx.pipeline), "w");
+    gst_object_unref(tx.bin);  // the pipelines keep them alive
+    gst_object_unref(rx.bin);
+    GstCaps* caps = gst_caps_from_string(
+        "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000");
+    GstWebRTCRTPTransceiver* transceiver = nullptr;
+    g_signal_emit_by_name(rx.bin, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
+                          caps, &transceiver);
+    gst_caps_unref(caps);
+    if (transceiver != nullptr) gst_object_unref(transceiver);
+    for (Endpoint* e : {&tx, &rx}) {
+      GObject* ice = nullptr;
+      g_object_get(e->bin, "ice-agent", &ice, nullptr);
+      if (ice != nullptr) {
+        gboolean added = FALSE;
+        g_signal_emit_by_name(ice, "add-local-ip-address", "127.0.0.1", &added);
+        g_object_unref(ice);
+      }
+      g_signal_connect(e->bin, "notify::connection-state", G_CALLBACK(on_webrtc_state), e);
+    }
+    GstElement* sink = gst_bin_get_by_name(GST_BIN(rx.pipeline), "sink");
+    g_signal_connect(rx.bin, "pad-added", G_CALLBACK(on_webrtc_pad), sink);
+    gst_object_unref(sink);  // the pipeline keeps it alive
+    attach_receiver(rx.pipeline, receiver);
+    g_signal_connect(tx.bin, "on-ice-candidate", G_CALLBACK(on_ice_candidate_to), rx.bin);
+    g_signal_connect(rx.bin, "on-ice-candidate", G_CALLBACK(on_ice_candidate_to), tx.bin);
+    gst_element_set_state(tx.pipeline, GST_STATE_PLAYING);
+    gst_element_set_state(rx.pipeline, GST_STATE_PLAYING);
+    GstWebRTCSessionDescription* offer = create_description(tx.bin, "create-offer");
+    if (offer == nullptr) {
+      error = "webrtcbin made no offer";
+      return;
+    }
+    set_description(tx.bin, "set-local-description", offer);
+    set_description(rx.bin, "set-remote-description", offer);
+    gst_webrtc_session_description_free(offer);
+    GstWebRTCSessionDescription* answer = create_description(rx.bin, "create-answer");
+    if (answer == nullptr) {
+      error = "webrtcbin made no answer";
+      return;
+    }
+    set_description(rx.bin, "set-local-description", answer);
+    set_description(tx.bin, "set-remote-description", answer);
+    gst_webrtc_session_description_free(answer);
+    ok = wait_connected(tx, rx, 10000, error);
+  }
+  ~WebrtcStream() {
+    destroy(tx);
+    destroy(rx);
+  }
+};
+
 constexpr int kListSize = 32;
 
 void note_stream(const char* what, const StreamResult& r) {
@@ -633,7 +724,8 @@ bool figure_data_path(bool quick) {
     OurOptions options;
     options.srtp_profiles = profile->openssl;
     Case ours_single, ours_list, anchor_single, anchor_list;
-    StreamResult ours_80;
+    StreamResult ours_80, ours_80_default_buffers;
+    double rate_80 = 0;
     {
       OurStream ours(options, error);
       if (!ours.ok) {
@@ -646,9 +738,22 @@ bool figure_data_path(bool quick) {
       ours_single = measure(ours.tx.pipeline, ours, packets, 1, quick, seq);
       ours_list = measure(ours.tx.pipeline, ours, packets, kListSize, quick, seq);
       // Loss at 80 % of our best flat-out rate, paced in lists of 8 (≈ a video frame's worth).
-      const double rate = 0.8 * std::max(ours_list.flat.pps(), ours_single.flat.pps());
+      rate_80 = 0.8 * std::max(ours_list.flat.pps(), ours_single.flat.pps());
       ours_80 = run_stream(ours.tx.pipeline, ours.receiver,
-                           static_cast<int>(rate * (quick ? 0.5 : 2.0)), 8, rate, false, seq);
+                           static_cast<int>(rate_80 * (quick ? 0.5 : 2.0)), 8, rate_80, false, seq);
+    }
+    {
+      // The same rate with the kernel's default socket buffers (socket-buffer-size=0), as the
+      // element had before that property: what the larger buffers buy.
+      OurOptions defaults = options;
+      defaults.socket_buffer_size = 0;
+      OurStream ours(defaults, error);
+      if (ours.ok && rate_80 > 0) {
+        uint16_t seq = 1;
+        ours_80_default_buffers =
+            run_stream(ours.tx.pipeline, ours.receiver,
+                       static_cast<int>(rate_80 * (quick ? 0.5 : 2.0)), 8, rate_80, false, seq);
+      }
     }
     {
       UdpStream anchor(profile, error);
@@ -664,12 +769,44 @@ bool figure_data_path(bool quick) {
       // buffers, so srtpdec never sees a list and its buffer-list bug in 1.22 is not reached.
       anchor_list = measure(anchor.tx, anchor, packets, kListSize, quick, seq);
     }
+    Case webrtc_single, webrtc_list;
+    bool webrtc_ok = false;
+    if (profile == &kGcm) {
+      // webrtcbin picks its own SRTP profile (1.22 offers AES_CM_128_HMAC_SHA1_80 first): it is
+      // compared with ours GCM, the profile ours negotiates by default.
+      WebrtcStream webrtc(error);
+      if (!webrtc.ok) {
+        std::printf("# figure 2: webrtcbin anchor: %s\n", error.c_str());
+      } else {
+        uint16_t seq = 1;
+        run_stream(webrtc.tx.pipeline, webrtc.receiver, packets / 10, 1, 0, false, seq);
+        webrtc_single = measure(webrtc.tx.pipeline, webrtc, packets, 1, quick, seq);
+        webrtc_list = measure(webrtc.tx.pipeline, webrtc, packets, kListSize, quick, seq);
+        webrtc_ok = true;
+      }
+    }
     const std::string p = profile->name;
+    if (webrtc_ok) {
+      note_stream("webrtcbin single, flat out", webrtc_single.flat);
+      note_stream("webrtcbin single, paced", webrtc_single.paced);
+      note_stream("webrtcbin lists, flat out", webrtc_list.flat);
+      note_stream("webrtcbin lists, paced", webrtc_list.paced);
+      bench::print_row(figure, p + " pkt/CPU-s lists vs webrtcbin lists",
+                       ours_list.paced.per_cpu_second(), webrtc_list.paced.per_cpu_second(),
+                       "pkt/CPU-s", bench::Better::Higher, 0);
+      bench::print_row(figure, p + " pkt/CPU-s single vs webrtcbin single",
+                       ours_single.paced.per_cpu_second(), webrtc_single.paced.per_cpu_second(),
+                       "pkt/CPU-s", bench::Better::Higher, 0);
+      bench::print_row(figure, p + " max pkt/s received, lists vs webrtcbin lists",
+                       ours_list.flat.pps(), webrtc_list.flat.pps(), "pkt/s", bench::Better::Higher,
+                       0);
+    }
     note_stream(("ours " + p + " single, flat out").c_str(), ours_single.flat);
     note_stream(("ours " + p + " single, paced").c_str(), ours_single.paced);
     note_stream(("ours " + p + " lists, flat out").c_str(), ours_list.flat);
     note_stream(("ours " + p + " lists, paced").c_str(), ours_list.paced);
     note_stream(("ours " + p + " lists of 8 at 80% of max").c_str(), ours_80);
+    note_stream(("ours " + p + " same, socket-buffer-size=0").c_str(), ours_80_default_buffers);
     note_stream(("srtpenc/dec " + p + " single, flat out").c_str(), anchor_single.flat);
     note_stream(("srtpenc/dec " + p + " single, paced").c_str(), anchor_single.paced);
     note_stream(("srtpenc/dec " + p + " send lists, flat out").c_str(), anchor_list.flat);
@@ -689,10 +826,40 @@ bool figure_data_path(bool quick) {
                      anchor_list.flat.pps(), "pkt/s", bench::Better::Higher, 0);
     bench::print_row(figure, p + " loss % flat out, lists", 100.0 * ours_list.flat.loss(),
                      100.0 * anchor_list.flat.loss(), "%", bench::Better::Lower, 1);
-    bench::print_row(figure, p + " loss % at 80% of our max rate", 100.0 * ours_80.loss(), -1, "%",
+    bench::print_row(figure, p + " loss % at 80% of max, 1 MiB vs default socket buffers",
+                     100.0 * ours_80.loss(), 100.0 * ours_80_default_buffers.loss(), "%",
                      bench::Better::Lower, 2);
   }
   return all_ok;
+}
+
+// For a profiler (valgrind --tool=callgrind, perf, strace -c): one connected pair of ours, or
+// with `anchor` the srtpenc/srtpdec anchor, GCM-128, `packets` packets in lists of `batch`
+// (1 = single buffers) paced at `rate` pkt/s (slow enough that nothing is lost under valgrind),
+// nothing else. Not part of any figure.
+int profile_path(int packets, double rate, int batch, bool anchor) {
+  std::string error;
+  StreamResult r;
+  uint16_t seq = 1;
+  if (anchor) {
+    UdpStream stream(&kGcm, error);
+    if (!stream.ok) {
+      std::printf("# profile: %s\n", error.c_str());
+      return 1;
+    }
+    r = run_stream(stream.tx, stream.receiver, packets, batch, rate, false, seq);
+  } else {
+    OurOptions options;
+    options.srtp_profiles = kGcm.openssl;
+    OurStream ours(options, error);
+    if (!ours.ok) {
+      std::printf("# profile: %s\n", error.c_str());
+      return 1;
+    }
+    r = run_stream(ours.tx.pipeline, ours.receiver, packets, batch, rate, false, seq);
+  }
+  note_stream(anchor ? "srtpenc/dec GCM-128 profile run" : "ours GCM-128 profile run", r);
+  return 0;
 }
 
 // Figure 6: one-way delay of a paced stream (1 packet per ms), ours vs plain udpsink/udpsrc.
@@ -1006,6 +1173,7 @@ bool figure_connect(bool quick) {
 }  // namespace
 
 // Usage: bench_element [--quick] [--only 2|3|5|6]   (--scale N / --scale-webrtc N: internal)
+//        bench_element --profile-path PACKETS [RATE [BATCH [anchor]]]   (see profile_path)
 int main(int argc, char** argv) {
   gst_init(&argc, &argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
@@ -1016,6 +1184,13 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--scale-webrtc") == 0)
       return scale_child(std::atoi(argv[i + 1]), true);
     if (std::strcmp(argv[i], "--only") == 0) only = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--profile-path") == 0) {
+      // --profile-path PACKETS [RATE [BATCH [anchor]]]
+      const double rate = i + 2 < argc ? std::atof(argv[i + 2]) : 500;
+      const int batch = i + 3 < argc ? std::atoi(argv[i + 3]) : 1;
+      const bool anchor = i + 4 < argc && std::strcmp(argv[i + 4], "anchor") == 0;
+      return profile_path(std::atoi(argv[i + 1]), rate, batch, anchor);
+    }
   }
   bool ok = true;
   if (only == 0 || only == 3) ok = figure_connect(quick) && ok;

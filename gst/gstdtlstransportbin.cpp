@@ -3,6 +3,7 @@
 #include <agent.h>
 #include <gio/gio.h>
 #include <openssl/rand.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cstdarg>
@@ -32,6 +33,9 @@ constexpr guint kComponent = 1;  // RTP/RTCP mux (RFC 5761): one component
 constexpr guint kDefaultLifetime = 30 * 24 * 3600;
 constexpr guint kDefaultMtu = 1200;
 constexpr guint kDefaultHandshakeTimeout = 30000;
+// 1 MiB ≈ 850 packets of 1 200 bytes, ≈ 70 ms at 10 Mbit/s; the kernel doubles the value it
+// stores and caps the request at net.core.rmem_max / wmem_max.
+constexpr guint kDefaultSocketBufferSize = 1 << 20;
 
 enum {
   PROP_0,
@@ -69,6 +73,7 @@ enum {
   PROP_ICE_AGENT,
   PROP_STATS,
   PROP_DROP_FIRST_CLIENT_HELLO,
+  PROP_SOCKET_BUFFER_SIZE,
   N_PROPERTIES
 };
 
@@ -112,6 +117,7 @@ struct BinImpl {
   guint mtu = kDefaultMtu;
   guint handshake_timeout = kDefaultHandshakeTimeout;
   bool drop_first_client_hello = false;
+  guint socket_buffer_size = kDefaultSocketBufferSize;
 
   // One session: NULL→READY … READY→NULL.
   NiceAgent* agent = nullptr;
@@ -418,11 +424,38 @@ struct StartRequest {
   unsigned generation;
 };
 
+// Enlarges the kernel buffers of the selected pair's UDP socket. Linux's default receive buffer
+// (net.core.rmem_default, ≈ 208 KiB of accounting, ≈ 90 datagrams of 1 200 bytes) overflows when
+// nicesrc's thread is descheduled for a millisecond at video rates; the loss at 80 % of our max
+// rate in docs/performance.md (figure 2) came from there. No socket (TCP or TURN relay): nothing.
+void apply_socket_buffers(GstDtlsTransportBin* self, NiceAgent* agent, guint stream_id,
+                          guint size) {
+  if (size == 0) return;  // 0: keep the system default
+  GSocket* socket = nice_agent_get_selected_socket(agent, stream_id, kComponent);
+  if (!socket) return;
+  for (int option : {SO_RCVBUF, SO_SNDBUF}) {
+    GError* error = nullptr;
+    gint granted = 0;
+    if (!g_socket_set_option(socket, SOL_SOCKET, option, static_cast<gint>(size), &error) ||
+        !g_socket_get_option(socket, SOL_SOCKET, option, &granted, &error)) {
+      GST_WARNING_OBJECT(self, "cannot set %s to %u: %s",
+                         option == SO_RCVBUF ? "SO_RCVBUF" : "SO_SNDBUF", size, error->message);
+      g_error_free(error);
+      continue;
+    }
+    // Linux reports twice what it granted (bookkeeping included), capped by rmem_max/wmem_max.
+    GST_INFO_OBJECT(self, "%s: asked %u bytes, kernel reports %d",
+                    option == SO_RCVBUF ? "SO_RCVBUF" : "SO_SNDBUF", size, granted);
+  }
+  g_object_unref(socket);
+}
+
 void start_dtls(GstDtlsTransportBin* self, unsigned generation) {
   BinImpl& impl = impl_of(self);
   dt::DtlsRole local_role, remote_role;
   std::string fingerprints_text;
   NiceAgent* agent = nullptr;
+  guint stream_id = 0, socket_buffer_size = 0;
   {
     std::lock_guard lock(impl.lock);
     if (generation != impl.generation || !impl.playing || !impl.ice_connected ||
@@ -433,7 +466,10 @@ void start_dtls(GstDtlsTransportBin* self, unsigned generation) {
     remote_role = to_core_role(impl.remote_role);
     fingerprints_text = impl.remote_fingerprints;
     agent = NICE_AGENT(g_object_ref(impl.agent));
+    stream_id = impl.stream_id;
+    socket_buffer_size = impl.socket_buffer_size;
   }
+  apply_socket_buffers(self, agent, stream_id, socket_buffer_size);
   // Auto role follows the final ICE role, after libnice's tie-breaker (RFC 8445 §7.3.1.1).
   gboolean controlling = TRUE;
   g_object_get(agent, "controlling-mode", &controlling, nullptr);
@@ -1158,6 +1194,12 @@ void set_property(GObject* object, guint id, const GValue* value, GParamSpec* ps
       gstdtls::endpoint_set_drop_first_client_hello(self->endpoint, g_value_get_boolean(value));
       break;
     }
+    case PROP_SOCKET_BUFFER_SIZE: {
+      std::lock_guard lock(impl.lock);
+      impl.socket_buffer_size = g_value_get_uint(value);
+      if (impl.dtls_started) late = "socket buffers are sized when ICE connects";
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
       return;
@@ -1303,6 +1345,9 @@ void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
       break;
     case PROP_DROP_FIRST_CLIENT_HELLO:
       g_value_set_boolean(value, impl.drop_first_client_hello);
+      break;
+    case PROP_SOCKET_BUFFER_SIZE:
+      g_value_set_uint(value, impl.socket_buffer_size);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
@@ -1517,6 +1562,11 @@ static void gst_dtls_transport_bin_class_init(GstDtlsTransportBinClass* klass) {
       "Testing only: drop the first ClientHello we send (settable until it is sent), to exercise "
       "DTLS retransmission",
       FALSE, rw);
+  properties[PROP_SOCKET_BUFFER_SIZE] = g_param_spec_uint(
+      "socket-buffer-size", "Socket buffer size",
+      "SO_RCVBUF and SO_SNDBUF of the selected pair's UDP socket, in bytes, set when ICE connects "
+      "(capped by net.core.rmem_max/wmem_max); 0 keeps the system default",
+      0, G_MAXINT, kDefaultSocketBufferSize, rw);
   g_object_class_install_properties(object_class, N_PROPERTIES, properties);
 
   GType type = G_TYPE_FROM_CLASS(klass);
