@@ -13,7 +13,7 @@ Counting rules:
   report, with the same rule for a failing process.
 - Any other meson test, or one whose report is missing or stale, counts as one case.
 - A failed stage (a build that did not compile, a fuzz run that found a crash, a benchmark run that
-  did not finish) is one failed case; a passing fuzz or bench stage is one passed case;
+  did not finish) is one failed case; a passing fuzz, bench or valgrind stage is one passed case;
   configure/build stages that pass are not test cases.
 Exit status: 0 when nothing failed, 1 otherwise.
 """
@@ -27,7 +27,7 @@ MESON_PASS = {"OK", "EXPECTEDFAIL"}
 MESON_SKIP = {"SKIP"}
 # Stages whose success is itself a test result (not just a prerequisite): the fuzz run and the
 # quick benchmark run.
-COUNTED_STAGES = ("fuzz", "bench")
+COUNTED_STAGES = ("fuzz", "bench", "valgrind")
 
 
 class Tally:
