@@ -2,15 +2,14 @@
 
 #include <agent.h>
 #include <gio/gio.h>
-#include <openssl/rand.h>
 #include <sys/socket.h>
 
-#include <algorithm>
 #include <cstdarg>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "certificate.hpp"
@@ -19,7 +18,11 @@
 #include "enums.h"
 #include "fingerprint.hpp"
 #include "gstdtlstransportendpoint.h"
+#include "ice_candidate.h"
+#include "ice_credentials.h"
+#include "ice_server_url.h"
 #include "main_context.h"
+#include "separated_list.h"
 #include "srtp_profile.hpp"
 
 GST_DEBUG_CATEGORY_STATIC(bin_debug);
@@ -158,6 +161,14 @@ BinImpl& impl_of(GstDtlsTransportBin* self) { return *self->impl; }
 
 // --- Helpers ----------------------------------------------------------------------------------
 
+// Posts a warning message on the bus; false when there is no bus to tell.
+bool post_warning(GstDtlsTransportBin* self, GQuark domain, gint code, const gchar* text) {
+  GError* error = g_error_new_literal(domain, code, text);
+  GstMessage* message = gst_message_new_warning(GST_OBJECT(self), error, text);
+  g_error_free(error);
+  return gst_element_post_message(GST_ELEMENT(self), message);
+}
+
 // A bad value or a value that cannot apply now: log, tell the application, keep working.
 G_GNUC_PRINTF(2, 3) void warn(GstDtlsTransportBin* self, const char* format, ...) {
   va_list args;
@@ -165,55 +176,9 @@ G_GNUC_PRINTF(2, 3) void warn(GstDtlsTransportBin* self, const char* format, ...
   gchar* text = g_strdup_vprintf(format, args);
   va_end(args);
   GST_WARNING_OBJECT(self, "%s", text);
-  GError* error = g_error_new_literal(GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS, text);
-  GstMessage* message = gst_message_new_warning(GST_OBJECT(self), error, text);
-  g_error_free(error);
-  if (!gst_element_post_message(GST_ELEMENT(self), message))
+  if (!post_warning(self, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS, text))
     g_warning("%s: %s", GST_OBJECT_NAME(self), text);  // no bus to tell
   g_free(text);
-}
-
-std::string trim(std::string_view text) {
-  size_t begin = text.find_first_not_of(" \t\r\n");
-  if (begin == std::string_view::npos) return {};
-  size_t end = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(begin, end - begin + 1));
-}
-
-std::vector<std::string> split(std::string_view text, char separator) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(separator, start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string part = trim(text.substr(start, end - start));
-    if (!part.empty()) parts.push_back(std::move(part));
-    start = end + 1;
-  }
-  return parts;
-}
-
-std::string join(const std::vector<std::string>& parts, const char* separator) {
-  std::string out;
-  for (const auto& part : parts) {
-    if (!out.empty()) out += separator;
-    out += part;
-  }
-  return out;
-}
-
-// ICE credentials: RFC 8445 §5.3 asks for ≥ 24 random bits in the ufrag and ≥ 128 in the
-// password, drawn from ice-char (RFC 8839 §5.4). 6 bits per character.
-std::string random_ice_string(size_t length) {
-  static const char kIceChars[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::vector<unsigned char> bytes(length);
-  if (RAND_bytes(bytes.data(), static_cast<int>(length)) != 1) {
-    for (auto& b : bytes) b = static_cast<unsigned char>(g_random_int());
-  }
-  std::string out;
-  for (unsigned char b : bytes) out += kIceChars[b & 63];
-  return out;
 }
 
 dt::DtlsRole to_core_role(GstDtlsTransportBinRole role) {
@@ -251,65 +216,6 @@ GstDtlsTransportBinState from_core_state(dt::DtlsState state) {
     default:
       return GST_DTLS_TRANSPORT_BIN_STATE_NEW;
   }
-}
-
-// Accepts "candidate:…" and "a=candidate:…" with extra fields (generation, network-id, ufrag…)
-// and returns the "a=candidate:…" form libnice parses, or nullopt with `why`. RFC 8839 §5.1.
-std::optional<std::string> normalize_candidate(std::string_view input, std::string& why) {
-  std::string line = trim(input);
-  if (line.rfind("a=", 0) == 0) line.erase(0, 2);
-  if (line.rfind("candidate:", 0) != 0) {
-    why = "does not start with 'candidate:'";
-    return std::nullopt;
-  }
-  auto tokens = split(std::string_view(line).substr(10), ' ');
-  if (tokens.size() < 8 || g_ascii_strcasecmp(tokens[6].c_str(), "typ") != 0) {
-    why =
-        "expected '<foundation> <component> <transport> <priority> <address> <port> typ "
-        "<type>'";
-    return std::nullopt;
-  }
-  if (tokens[1] != "1") {
-    why = "component " + tokens[1] + " is not used (RTP and RTCP share component 1, RFC 5761)";
-    return std::nullopt;
-  }
-  if (g_ascii_strcasecmp(tokens[2].c_str(), "udp") != 0) {
-    why = "transport " + tokens[2] + " is not supported (UDP only)";
-    return std::nullopt;
-  }
-  if (g_str_has_suffix(tokens[4].c_str(), ".local")) {
-    why = "mDNS address " + tokens[4] + " cannot be resolved (.local names are not supported)";
-    return std::nullopt;
-  }
-  if (!g_hostname_is_ip_address(tokens[4].c_str())) {
-    why = "address " + tokens[4] + " is not an IP address";
-    return std::nullopt;
-  }
-  // libnice reads a non-numeric port as 0 without complaint, so check the numbers here.
-  guint64 number = 0;
-  if (!g_ascii_string_to_unsigned(tokens[3].c_str(), 10, 0, G_MAXUINT32, &number, nullptr)) {
-    why = "priority " + tokens[3] + " is not a 32-bit number";
-    return std::nullopt;
-  }
-  if (!g_ascii_string_to_unsigned(tokens[5].c_str(), 10, 1, 65535, &number, nullptr)) {
-    why = "port " + tokens[5] + " is not a number in 1..65535";
-    return std::nullopt;
-  }
-  static const char* const kTypes[] = {"host", "srflx", "prflx", "relay"};
-  if (std::none_of(std::begin(kTypes), std::end(kTypes), [&](const char* type) {
-        return g_ascii_strcasecmp(tokens[7].c_str(), type) == 0;
-      })) {
-    why = "candidate type " + tokens[7] + " is not host, srflx, prflx or relay";
-    return std::nullopt;
-  }
-  std::vector<std::string> kept(tokens.begin(), tokens.begin() + 8);
-  for (size_t i = 8; i + 1 < tokens.size(); i += 2) {
-    if (tokens[i] == "raddr" || tokens[i] == "rport") {
-      kept.push_back(tokens[i]);
-      kept.push_back(tokens[i + 1]);
-    }
-  }
-  return "a=candidate:" + join(kept, " ");
 }
 
 // --- Signals out (always called with no lock held) -------------------------------------------
@@ -384,10 +290,10 @@ void apply_remote_candidates(GstDtlsTransportBin* self) {
 
 // Returns whether the line was usable; stores it and applies it when possible.
 bool add_remote_candidate(GstDtlsTransportBin* self, const char* text) {
-  std::string why;
-  auto line = normalize_candidate(text ? text : "", why);
+  auto line = gstdtls::normalize_remote_candidate(text ? text : "");
   if (!line) {
-    warn(self, "remote candidate '%s' ignored: %s", text ? text : "(null)", why.c_str());
+    warn(self, "remote candidate '%s' ignored: %s", text ? text : "(null)",
+         line.error().message.c_str());
     return false;
   }
   {
@@ -541,9 +447,8 @@ void on_component_state_changed(NiceAgent* agent, guint, guint component, guint 
 
 std::string candidate_sdp(NiceAgent* agent, NiceCandidate* candidate) {
   gchar* sdp = nice_agent_generate_local_candidate_sdp(agent, candidate);
-  std::string line = sdp ? sdp : "";
+  std::string line = gstdtls::without_attribute_prefix(sdp ? sdp : "");
   g_free(sdp);
-  if (line.rfind("a=", 0) == 0) line.erase(0, 2);
   return line;
 }
 
@@ -585,68 +490,18 @@ void on_selected_pair(NiceAgent* agent, guint, guint component, NiceCandidate* l
   impl.selected_remote = r;
 }
 
-// Parses "stun://host:port" / "turn(s)://user:pass@host:port" and resolves the host (libnice
-// wants an IP). Blocking lookup: runs at NULL→READY on the application's thread.
-bool resolve_server(const std::string& uri_text, bool turn, std::string& ip, guint& port,
-                    std::string& user, std::string& pass, bool& tls, std::string& why) {
-  GstUri* uri = gst_uri_from_string(uri_text.c_str());
-  if (!uri) {
-    why = "not a URI";
-    return false;
-  }
-  const gchar* scheme = gst_uri_get_scheme(uri);
-  bool ok = true;
-  if (turn ? !(g_strcmp0(scheme, "turn") == 0 || g_strcmp0(scheme, "turns") == 0)
-           : g_strcmp0(scheme, "stun") != 0) {
-    why = turn ? "scheme must be turn:// or turns://" : "scheme must be stun://";
-    ok = false;
-  }
-  tls = g_strcmp0(scheme, "turns") == 0;
-  const gchar* host = gst_uri_get_host(uri);
-  if (ok && !host) {
-    why = "no host";
-    ok = false;
-  }
-  port = gst_uri_get_port(uri);
-  if (port == GST_URI_NO_PORT) port = tls ? 5349 : 3478;
-  if (ok && turn) {
-    const gchar* userinfo = gst_uri_get_userinfo(uri);
-    gchar** parts = g_strsplit(userinfo ? userinfo : "", ":", 2);
-    if (!parts[0] || !parts[1]) {
-      why = "needs user:password@";
-      ok = false;
-    } else {
-      gchar* u = g_uri_unescape_string(parts[0], nullptr);
-      gchar* p = g_uri_unescape_string(parts[1], nullptr);
-      user = u ? u : "";
-      pass = p ? p : "";
-      g_free(u);
-      g_free(p);
-    }
-    g_strfreev(parts);
-  }
-  if (ok) {
-    if (g_hostname_is_ip_address(host)) {
-      ip = host;
-    } else {
-      GResolver* resolver = g_resolver_get_default();
-      GError* error = nullptr;
-      GList* addresses = g_resolver_lookup_by_name(resolver, host, nullptr, &error);
-      if (!addresses) {
-        why = std::string("cannot resolve ") + host + ": " + (error ? error->message : "?");
-        g_clear_error(&error);
-        ok = false;
-      } else {
-        gchar* text = g_inet_address_to_string(G_INET_ADDRESS(addresses->data));
-        ip = text;
-        g_free(text);
-        g_resolver_free_addresses(addresses);
-      }
-      g_object_unref(resolver);
-    }
-  }
-  gst_uri_unref(uri);
-  return ok;
+struct ResolvedServer {
+  gstdtls::IceServerUrl url;
+  std::string ip;  // libnice wants an IP address, not a name
+};
+
+// Blocking lookup: runs at NULL→READY on the application's thread.
+dt::Result<ResolvedServer> resolve_server(const std::string& text, gstdtls::IceServerKind kind) {
+  auto url = gstdtls::parse_ice_server_url(text, kind);
+  if (!url) return url.error();
+  auto ip = gstdtls::resolve_ice_server_host(url->host);
+  if (!ip) return ip.error();
+  return ResolvedServer{std::move(url).value(), std::move(ip).value()};
 }
 
 void agent_closed(GObject* agent, GAsyncResult*, gpointer) {
@@ -732,7 +587,7 @@ bool create_session(GstDtlsTransportBin* self) {
   // 20 ms): connectivity checks, and so time to connected, run ~2.7× faster (bench figure 3).
   g_object_set(agent, "controlling-mode", ice_controlling, "ice-tcp", FALSE, "upnp", FALSE,
                "stun-pacing-timer", 5u, nullptr);
-  for (const auto& address : split(local_addresses, ',')) {
+  for (const auto& address : gstdtls::split_list(local_addresses, ',')) {
     NiceAddress nice_address;
     nice_address_init(&nice_address);
     if (nice_address_set_from_string(&nice_address, address.c_str()))
@@ -741,27 +596,27 @@ bool create_session(GstDtlsTransportBin* self) {
       warn(self, "local-addresses: '%s' is not an IP address, ignored", address.c_str());
   }
   if (!stun.empty()) {
-    std::string ip, user, pass, why;
-    guint port;
-    bool tls;
-    if (resolve_server(stun, false, ip, port, user, pass, tls, why))
-      g_object_set(agent, "stun-server", ip.c_str(), "stun-server-port", port, nullptr);
+    auto server = resolve_server(stun, gstdtls::IceServerKind::Stun);
+    if (server)
+      g_object_set(agent, "stun-server", server->ip.c_str(), "stun-server-port", server->url.port,
+                   nullptr);
     else
-      warn(self, "stun-server '%s' ignored: %s", stun.c_str(), why.c_str());
+      warn(self, "stun-server '%s' ignored: %s", stun.c_str(), server.error().message.c_str());
   }
   guint stream = nice_agent_add_stream(agent, 1);
   if (min_port || max_port)
     nice_agent_set_port_range(agent, stream, kComponent, min_port, max_port ? max_port : 65535);
   if (!turn.empty()) {
-    std::string ip, user, pass, why;
-    guint port;
-    bool tls;
-    if (resolve_server(turn, true, ip, port, user, pass, tls, why))
-      nice_agent_set_relay_info(agent, stream, kComponent, ip.c_str(), port, user.c_str(),
-                                pass.c_str(),
-                                tls ? NICE_RELAY_TYPE_TURN_TLS : NICE_RELAY_TYPE_TURN_UDP);
-    else
-      warn(self, "turn-server ignored: %s", why.c_str());  // never log the credentials
+    auto server = resolve_server(turn, gstdtls::IceServerKind::Turn);
+    if (server) {
+      const gstdtls::IceServerUrl& url = server->url;
+      nice_agent_set_relay_info(agent, stream, kComponent, server->ip.c_str(), url.port,
+                                url.username.c_str(), url.password.c_str(),
+                                url.tls ? NICE_RELAY_TYPE_TURN_TLS : NICE_RELAY_TYPE_TURN_UDP);
+    } else {
+      // Never log the URL: it holds the credentials.
+      warn(self, "turn-server ignored: %s", server.error().message.c_str());
+    }
   }
   nice_agent_set_local_credentials(agent, stream, ufrag.c_str(), pwd.c_str());
 
@@ -977,10 +832,7 @@ void on_dtls_state(GstDtlsTransportBin* self, dt::DtlsState state, dt::FailureRe
     // A failed transport is not a pipeline error: the application decides (restart, renegotiate).
     gchar* text = g_strdup_printf("DTLS transport failed (%s): %s", dt::failure_reason_name(reason),
                                   detail.c_str());
-    GError* error = g_error_new_literal(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED, text);
-    gst_element_post_message(GST_ELEMENT(self),
-                             gst_message_new_warning(GST_OBJECT(self), error, text));
-    g_error_free(error);
+    post_warning(self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED, text);
     g_free(text);
   }
 }
@@ -1015,6 +867,12 @@ GstStructure* make_stats(GstDtlsTransportBin* self) {
                            "handshake-ms", G_TYPE_DOUBLE, info.handshake_ms,                    //
                            "local-candidate", G_TYPE_STRING, local.c_str(),                     //
                            "remote-candidate", G_TYPE_STRING, remote.c_str(), nullptr);
+}
+
+// A string property's new value, trimmed; "" for NULL.
+std::string trimmed_string(const GValue* value) {
+  const gchar* text = g_value_get_string(value);
+  return gstdtls::trim(text ? text : "");
 }
 
 void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
@@ -1081,7 +939,7 @@ void set_property(GObject* object, guint id, const GValue* value, GParamSpec* ps
       break;
     }
     case PROP_REMOTE_FINGERPRINTS: {
-      std::string text = trim(g_value_get_string(value) ? g_value_get_string(value) : "");
+      std::string text = trimmed_string(value);
       std::vector<dt::Fingerprint> parsed;
       if (!text.empty()) {
         auto result = dt::Fingerprint::parse_list(text);
@@ -1103,14 +961,11 @@ void set_property(GObject* object, guint id, const GValue* value, GParamSpec* ps
     }
     case PROP_LOCAL_ICE_UFRAG:
     case PROP_LOCAL_ICE_PWD: {
-      std::string text = trim(g_value_get_string(value) ? g_value_get_string(value) : "");
-      // RFC 8839 §5.4: ufrag 4–256 ice-chars, password 22–256.
-      size_t min = id == PROP_LOCAL_ICE_UFRAG ? 4 : 22;
-      bool valid = text.size() >= min && text.size() <= 256;
-      for (char c : text) valid = valid && (g_ascii_isalnum(c) || c == '+' || c == '/');
+      std::string text = trimmed_string(value);
+      dt::Status valid = id == PROP_LOCAL_ICE_UFRAG ? gstdtls::check_ice_ufrag(text)
+                                                    : gstdtls::check_ice_pwd(text);
       if (!valid) {
-        warn(self, "%s rejected: needs %zu to 256 characters of [A-Za-z0-9+/] (RFC 8839)",
-             pspec->name, min);
+        warn(self, "%s rejected: %s", pspec->name, valid.error().message.c_str());
         return;
       }
       std::lock_guard lock(impl.lock);
@@ -1122,8 +977,7 @@ void set_property(GObject* object, guint id, const GValue* value, GParamSpec* ps
     case PROP_REMOTE_ICE_PWD: {
       {
         std::lock_guard lock(impl.lock);
-        (id == PROP_REMOTE_ICE_UFRAG ? impl.remote_ufrag : impl.remote_pwd) =
-            trim(g_value_get_string(value) ? g_value_get_string(value) : "");
+        (id == PROP_REMOTE_ICE_UFRAG ? impl.remote_ufrag : impl.remote_pwd) = trimmed_string(value);
       }
       apply_remote_credentials(self);
       break;
@@ -1136,14 +990,14 @@ void set_property(GObject* object, guint id, const GValue* value, GParamSpec* ps
       }
       // libnice cannot forget candidates: in a running session the new ones are added.
       const gchar* text = g_value_get_string(value);
-      for (const auto& line : split(text ? text : "", ';'))
+      for (const auto& line : gstdtls::split_candidate_list(text ? text : ""))
         add_remote_candidate(self, line.c_str());
       return;
     }
     case PROP_LOCAL_ADDRESSES:
     case PROP_STUN_SERVER:
     case PROP_TURN_SERVER: {
-      std::string text = trim(g_value_get_string(value) ? g_value_get_string(value) : "");
+      std::string text = trimmed_string(value);
       std::lock_guard lock(impl.lock);
       (id == PROP_LOCAL_ADDRESSES ? impl.local_addresses
        : id == PROP_STUN_SERVER   ? impl.stun_server
@@ -1306,12 +1160,11 @@ void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
       g_strv_builder_unref(builder);
       break;
     }
-    case PROP_REMOTE_CANDIDATES: {
-      std::vector<std::string> lines;
-      for (const auto& line : impl.remote_candidates) lines.push_back(line.substr(2));  // "a="
-      g_value_set_string(value, lines.empty() ? nullptr : join(lines, ";").c_str());
+    case PROP_REMOTE_CANDIDATES:
+      g_value_set_string(value, impl.remote_candidates.empty()
+                                    ? nullptr
+                                    : gstdtls::join_candidate_list(impl.remote_candidates).c_str());
       break;
-    }
     case PROP_LOCAL_ADDRESSES:
       g_value_set_string(value,
                          impl.local_addresses.empty() ? nullptr : impl.local_addresses.c_str());
@@ -1383,8 +1236,8 @@ void ghost(GstDtlsTransportBin* self, const char* name) {
 static void gst_dtls_transport_bin_init(GstDtlsTransportBin* self) {
   new (&self->impl) std::unique_ptr<BinImpl>(std::make_unique<BinImpl>());
   BinImpl& impl = impl_of(self);
-  impl.local_ufrag = random_ice_string(8);  // 48 bits
-  impl.local_pwd = random_ice_string(24);   // 144 bits
+  impl.local_ufrag = gstdtls::random_ice_ufrag();
+  impl.local_pwd = gstdtls::random_ice_pwd();
 
   self->endpoint = GST_DTLS_TRANSPORT_ENDPOINT(
       g_object_new(GST_TYPE_DTLS_TRANSPORT_ENDPOINT, "name", "endpoint", nullptr));

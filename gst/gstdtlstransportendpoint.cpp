@@ -189,9 +189,7 @@ void update_info_locked(EndpointImpl& impl) {
   bool changed = impl.info.state != t.state() || impl.info.role != t.role();
   impl.info.state = t.state();
   impl.info.role = t.role();
-  impl.info.failure_reason = t.failure_reason();
   if (!changed) return;
-  impl.info.failure_detail = t.failure_detail();
   auto profile = t.srtp_profile();
   impl.info.srtp_profile = profile ? std::string(dtlstransport::openssl_name(*profile)) : "";
   impl.info.dtls_version = t.dtls_version();
@@ -714,10 +712,6 @@ void endpoint_start(GstDtlsTransportEndpoint* self, dtlstransport::DtlsRole loca
   with_dtls(self, [&](auto& dtls) {
     if (dtls.state() != DtlsState::New) return;
     impl.started_at = Clock::now();
-    {
-      std::lock_guard lock(impl.info_mutex);
-      impl.info.started = true;
-    }
     auto status = dtls.start(local_role, remote, ice_controlling, impl.started_at);
     if (!status) GST_WARNING_OBJECT(self, "DTLS start: %s", status.error().message.c_str());
   });

@@ -40,15 +40,12 @@ struct EndpointListener {
 // A consistent snapshot for properties and stats; never blocks behind a DTLS call.
 struct EndpointInfo {
   dtlstransport::DtlsState state = dtlstransport::DtlsState::New;
-  dtlstransport::FailureReason failure_reason = dtlstransport::FailureReason::None;
-  std::string failure_detail;
   dtlstransport::DtlsRole role = dtlstransport::DtlsRole::Auto;
   std::string srtp_profile;  // "" until negotiated
   std::string dtls_version;
   std::string cipher;
   std::string remote_certificate_pem;
   double handshake_ms = -1;  // from start() to connected
-  bool started = false;
   uint64_t packets_sent = 0, bytes_sent = 0, packets_received = 0, bytes_received = 0;
   uint64_t rtcp_packets_sent = 0, rtcp_packets_received = 0;
   uint64_t dropped_auth_failure = 0, dropped_replay = 0, dropped_no_keys = 0, dropped_malformed = 0;

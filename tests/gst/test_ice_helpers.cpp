@@ -1,0 +1,341 @@
+// The glue's plain helpers: remote candidate lines, STUN/TURN URLs, ICE credentials, lists.
+// No element, no network: resolve_ice_server_host is only given IP addresses.
+#include <gst/gst.h>
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+#include "ice_candidate.h"
+#include "ice_credentials.h"
+#include "ice_server_url.h"
+#include "separated_list.h"
+
+namespace {
+
+using gstdtls::IceServerKind;
+
+// parse_ice_server_url parses with GstUri, which needs GStreamer initialized (the plugin always
+// is).
+class GstEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override { gst_init(nullptr, nullptr); }
+};
+const auto* const kGstEnvironment = ::testing::AddGlobalTestEnvironment(new GstEnvironment);
+
+// --- separated lists ----------------------------------------------------------------------------
+
+TEST(SeparatedList, TrimRemovesSpaceTabCrLfOnBothSides) {
+  EXPECT_EQ(gstdtls::trim(" \t a b \r\n"), "a b");
+  EXPECT_EQ(gstdtls::trim(" \t\r\n"), "");
+  EXPECT_EQ(gstdtls::trim(""), "");
+}
+
+TEST(SeparatedList, SplitTrimsItemsAndDropsEmptyOnes) {
+  EXPECT_EQ(gstdtls::split_list(" 10.0.0.1 ,,10.0.0.2, ", ','),
+            (std::vector<std::string>{"10.0.0.1", "10.0.0.2"}));
+  EXPECT_EQ(gstdtls::split_list("a  b", ' '), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(gstdtls::split_list("", ',').empty());
+  EXPECT_TRUE(gstdtls::split_list(" , ", ',').empty());
+}
+
+TEST(SeparatedList, JoinPutsTheSeparatorBetweenItems) {
+  EXPECT_EQ(gstdtls::join_list({"a", "b", "c"}, ";"), "a;b;c");
+  EXPECT_EQ(gstdtls::join_list({"a"}, ", "), "a");
+  EXPECT_EQ(gstdtls::join_list({}, ";"), "");
+}
+
+// --- remote candidates --------------------------------------------------------------------------
+
+constexpr const char* kHost = "candidate:1 1 udp 2122260223 192.0.2.1 50000 typ host";
+
+std::string normalized(const std::string& line) {
+  auto result = gstdtls::normalize_remote_candidate(line);
+  EXPECT_TRUE(result.ok()) << line << ": " << (result.ok() ? "" : result.error().message);
+  return result.ok() ? result.value() : "";
+}
+
+// The reason for refusing `line`, or "" if it was accepted.
+std::string refusal(const std::string& line) {
+  auto result = gstdtls::normalize_remote_candidate(line);
+  EXPECT_FALSE(result.ok()) << line << " was accepted as " << result.value();
+  return result.ok() ? "" : result.error().message;
+}
+
+TEST(RemoteCandidate, HostCandidateGetsTheAttributePrefix) {
+  EXPECT_EQ(normalized(kHost), std::string("a=") + kHost);
+}
+
+TEST(RemoteCandidate, AttributeFormAndWhiteSpaceAreAccepted) {
+  EXPECT_EQ(normalized(std::string(" a=") + kHost + " \r\n"), std::string("a=") + kHost);
+}
+
+TEST(RemoteCandidate, BrowserExtensionFieldsAreDropped) {
+  // What Chrome's RTCIceCandidate.candidate holds: generation, ufrag, network-id, network-cost.
+  EXPECT_EQ(
+      normalized(std::string(kHost) + " generation 0 ufrag EsAw network-id 1 network-cost 10"),
+      std::string("a=") + kHost);
+}
+
+TEST(RemoteCandidate, RelatedAddressIsKeptAmongExtensions) {
+  EXPECT_EQ(normalized("candidate:2 1 UDP 1686052607 203.0.113.7 61000 typ srflx raddr "
+                       "192.0.2.1 rport 50000 generation 0 network-id 2"),
+            "a=candidate:2 1 UDP 1686052607 203.0.113.7 61000 typ srflx raddr 192.0.2.1 rport "
+            "50000");
+}
+
+TEST(RemoteCandidate, EveryTypeAndIpv6AreAccepted) {
+  for (const char* type : {"host", "srflx", "prflx", "relay", "HOST"}) {
+    std::string line = std::string("candidate:1 1 udp 1 2001:db8::1 9 typ ") + type;
+    EXPECT_EQ(normalized(line), "a=" + line);
+  }
+}
+
+TEST(RemoteCandidate, MaximumPriorityAndPortAreAccepted) {
+  std::string line = "candidate:1 1 udp 4294967295 192.0.2.1 65535 typ host";
+  EXPECT_EQ(normalized(line), "a=" + line);
+}
+
+TEST(RemoteCandidate, OtherLinesAreRefused) {
+  EXPECT_EQ(refusal(""), "does not start with 'candidate:'");
+  EXPECT_EQ(refusal("a=ice-ufrag:abcd"), "does not start with 'candidate:'");
+  EXPECT_EQ(refusal("candidate 1 1 udp 1 192.0.2.1 9 typ host"),
+            "does not start with 'candidate:'");
+}
+
+TEST(RemoteCandidate, MissingFieldsAreRefused) {
+  EXPECT_NE(refusal("candidate:1 1 udp 2122260223 192.0.2.1 50000 typ").find("expected"),
+            std::string::npos);
+  EXPECT_NE(refusal("candidate:1 1 udp 2122260223 192.0.2.1 50000 type host").find("typ"),
+            std::string::npos);
+}
+
+TEST(RemoteCandidate, RtcpComponentIsRefused) {
+  EXPECT_EQ(refusal("candidate:1 2 udp 2122260223 192.0.2.1 50001 typ host"),
+            "component 2 is not used (RTP and RTCP share component 1, RFC 5761)");
+}
+
+TEST(RemoteCandidate, TcpCandidatesAreRefused) {
+  EXPECT_EQ(refusal("candidate:3 1 tcp 1518280447 192.0.2.1 9 typ host tcptype active"),
+            "transport tcp is not supported (UDP only)");
+  EXPECT_EQ(refusal("candidate:3 1 TCP 1518280447 192.0.2.1 9 typ host tcptype passive"),
+            "transport TCP is not supported (UDP only)");
+}
+
+TEST(RemoteCandidate, MdnsNamesAreRefusedWithTheirOwnReason) {
+  EXPECT_EQ(refusal("candidate:1 1 udp 2122260223 0d3c2d6e-0b5f-4b52.local 50000 typ host"),
+            "mDNS address 0d3c2d6e-0b5f-4b52.local cannot be resolved (.local names are not "
+            "supported)");
+}
+
+TEST(RemoteCandidate, HostNamesAreRefused) {
+  EXPECT_EQ(refusal("candidate:1 1 udp 2122260223 example.org 50000 typ host"),
+            "address example.org is not an IP address");
+  EXPECT_EQ(refusal("candidate:1 1 udp 2122260223 192.0.2.300 50000 typ host"),
+            "address 192.0.2.300 is not an IP address");
+}
+
+TEST(RemoteCandidate, BadPrioritiesAreRefused) {
+  EXPECT_EQ(refusal("candidate:1 1 udp 4294967296 192.0.2.1 50000 typ host"),
+            "priority 4294967296 is not a 32-bit number");
+  EXPECT_EQ(refusal("candidate:1 1 udp -1 192.0.2.1 50000 typ host"),
+            "priority -1 is not a 32-bit number");
+}
+
+TEST(RemoteCandidate, BadPortsAreRefused) {
+  for (const char* port : {"0", "65536", "http", "-5", "5x"}) {
+    EXPECT_EQ(refusal(std::string("candidate:1 1 udp 2122260223 192.0.2.1 ") + port + " typ host"),
+              std::string("port ") + port + " is not a number in 1..65535");
+  }
+}
+
+TEST(RemoteCandidate, UnknownTypesAreRefused) {
+  EXPECT_EQ(refusal("candidate:1 1 udp 2122260223 192.0.2.1 50000 typ relayed"),
+            "candidate type relayed is not host, srflx, prflx or relay");
+}
+
+TEST(RemoteCandidate, ListSplitsOnSemicolons) {
+  EXPECT_EQ(gstdtls::split_candidate_list(std::string(kHost) + " ; ;a=" + kHost + ";"),
+            (std::vector<std::string>{kHost, std::string("a=") + kHost}));
+}
+
+TEST(RemoteCandidate, ListIsJoinedWithoutAttributePrefix) {
+  std::string other = "candidate:2 1 udp 1 192.0.2.2 9 typ host";
+  EXPECT_EQ(gstdtls::join_candidate_list({std::string("a=") + kHost, "a=" + other}),
+            std::string(kHost) + ";" + other);
+  EXPECT_EQ(gstdtls::join_candidate_list({}), "");
+}
+
+TEST(RemoteCandidate, AttributePrefixIsRemovedOnlyWhenPresent) {
+  EXPECT_EQ(gstdtls::without_attribute_prefix(std::string("a=") + kHost), kHost);
+  EXPECT_EQ(gstdtls::without_attribute_prefix(kHost), kHost);
+  EXPECT_EQ(gstdtls::without_attribute_prefix(""), "");
+}
+
+// --- STUN / TURN server URLs --------------------------------------------------------------------
+
+gstdtls::IceServerUrl parsed(const std::string& text, IceServerKind kind) {
+  auto result = gstdtls::parse_ice_server_url(text, kind);
+  EXPECT_TRUE(result.ok()) << text << ": " << (result.ok() ? "" : result.error().message);
+  return result.ok() ? result.value() : gstdtls::IceServerUrl{};
+}
+
+std::string url_refusal(const std::string& text, IceServerKind kind) {
+  auto result = gstdtls::parse_ice_server_url(text, kind);
+  EXPECT_FALSE(result.ok()) << text << " was accepted";
+  return result.ok() ? "" : result.error().message;
+}
+
+TEST(IceServerUrl, StunWithPort) {
+  auto url = parsed("stun://192.0.2.10:19302", IceServerKind::Stun);
+  EXPECT_EQ(url.host, "192.0.2.10");
+  EXPECT_EQ(url.port, 19302u);
+  EXPECT_FALSE(url.tls);
+  EXPECT_EQ(url.username, "");
+}
+
+TEST(IceServerUrl, StunNameWithDefaultPort) {
+  auto url = parsed("stun://stun.example.org", IceServerKind::Stun);
+  EXPECT_EQ(url.host, "stun.example.org");
+  EXPECT_EQ(url.port, 3478u);
+}
+
+TEST(IceServerUrl, TurnWithCredentials) {
+  auto url = parsed("turn://alice:s3cret@192.0.2.20:3479", IceServerKind::Turn);
+  EXPECT_EQ(url.host, "192.0.2.20");
+  EXPECT_EQ(url.port, 3479u);
+  EXPECT_FALSE(url.tls);
+  EXPECT_EQ(url.username, "alice");
+  EXPECT_EQ(url.password, "s3cret");
+}
+
+TEST(IceServerUrl, TurnDefaultPortAndPasswordWithColon) {
+  auto url = parsed("turn://bob:pa:ss@turn.example.org", IceServerKind::Turn);
+  EXPECT_EQ(url.port, 3478u);
+  EXPECT_EQ(url.username, "bob");
+  EXPECT_EQ(url.password, "pa:ss");  // only the first ':' separates
+}
+
+TEST(IceServerUrl, TurnsIsTlsOnPort5349) {
+  auto url = parsed("turns://carol:pw@turn.example.org", IceServerKind::Turn);
+  EXPECT_TRUE(url.tls);
+  EXPECT_EQ(url.port, 5349u);
+  EXPECT_EQ(url.username, "carol");
+}
+
+TEST(IceServerUrl, TurnEmptyPasswordIsAccepted) {
+  auto url = parsed("turn://dave:@192.0.2.20", IceServerKind::Turn);
+  EXPECT_EQ(url.username, "dave");
+  EXPECT_EQ(url.password, "");
+}
+
+TEST(IceServerUrl, PercentEncodedCredentialsAreDecodedOnce) {
+  auto url = parsed("turn://u%3Ax:p%2540w@192.0.2.20", IceServerKind::Turn);
+  EXPECT_EQ(url.username, "u:x");  // an encoded ':' stays inside the user name
+  EXPECT_EQ(url.password, "p%40w");
+}
+
+TEST(IceServerUrl, PortsOutsideTheRangeAreRefused) {
+  // ":0" cannot be told from no port at all (GST_URI_NO_PORT is 0): it means the default.
+  EXPECT_EQ(url_refusal("stun://192.0.2.10:99999", IceServerKind::Stun), "port must be 1-65535");
+}
+
+TEST(IceServerUrl, WrongSchemesAreRefused) {
+  EXPECT_EQ(url_refusal("turn://u:p@192.0.2.1", IceServerKind::Stun), "scheme must be stun://");
+  EXPECT_EQ(url_refusal("http://192.0.2.1", IceServerKind::Stun), "scheme must be stun://");
+  EXPECT_EQ(url_refusal("stun://192.0.2.1", IceServerKind::Turn),
+            "scheme must be turn:// or turns://");
+  EXPECT_EQ(url_refusal("stuns://192.0.2.1", IceServerKind::Stun), "scheme must be stun://");
+}
+
+TEST(IceServerUrl, MissingHostIsRefused) {
+  EXPECT_EQ(url_refusal("stun://", IceServerKind::Stun), "no host");
+  // Without "//" the rest is a path, not a host.
+  EXPECT_EQ(url_refusal("stun:192.0.2.1:3478", IceServerKind::Stun), "no host");
+}
+
+TEST(IceServerUrl, TurnWithoutCredentialsIsRefused) {
+  EXPECT_EQ(url_refusal("turn://192.0.2.20:3478", IceServerKind::Turn), "needs user:password@");
+  EXPECT_EQ(url_refusal("turn://alice@192.0.2.20:3478", IceServerKind::Turn),
+            "needs user:password@");
+}
+
+TEST(IceServerUrl, UnparsableUrisAreRefused) {
+  EXPECT_EQ(url_refusal("stun://192.0.2.1:port", IceServerKind::Stun), "not a URI");
+  EXPECT_EQ(url_refusal("stun://[2001:db8::1", IceServerKind::Stun), "not a URI");
+}
+
+TEST(IceServerUrl, TextWithoutSchemeIsRefused) {
+  EXPECT_EQ(url_refusal("", IceServerKind::Stun), "scheme must be stun://");
+  EXPECT_EQ(url_refusal("192.0.2.1:3478", IceServerKind::Turn),
+            "scheme must be turn:// or turns://");
+}
+
+TEST(IceServerUrl, Ipv6HostLosesItsBrackets) {
+  auto url = parsed("stun://[2001:db8::1]:3478", IceServerKind::Stun);
+  EXPECT_EQ(url.host, "2001:db8::1");
+  EXPECT_EQ(url.port, 3478u);
+}
+
+TEST(IceServerUrl, IpAddressesResolveToThemselves) {
+  for (const char* ip : {"192.0.2.1", "2001:db8::1"}) {
+    auto resolved = gstdtls::resolve_ice_server_host(ip);
+    ASSERT_TRUE(resolved.ok()) << resolved.error().message;
+    EXPECT_EQ(resolved.value(), ip);
+  }
+}
+
+// --- ICE credentials ----------------------------------------------------------------------------
+
+bool all_ice_chars(const std::string& text) {
+  for (char c : text) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '/';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+TEST(IceCredentials, RandomValuesHaveTheRfcSizesAndAlphabet) {
+  std::string ufrag = gstdtls::random_ice_ufrag(), pwd = gstdtls::random_ice_pwd();
+  EXPECT_EQ(ufrag.size(), 8u);  // 48 bits ≥ 24 (RFC 8445 §5.3)
+  EXPECT_EQ(pwd.size(), 24u);   // 144 bits ≥ 128
+  EXPECT_TRUE(all_ice_chars(ufrag)) << ufrag;
+  EXPECT_TRUE(all_ice_chars(pwd)) << pwd;
+  EXPECT_TRUE(gstdtls::check_ice_ufrag(ufrag).ok());
+  EXPECT_TRUE(gstdtls::check_ice_pwd(pwd).ok());
+}
+
+TEST(IceCredentials, RandomValuesDiffer) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 32; i++) seen.insert(gstdtls::random_ice_pwd());
+  EXPECT_EQ(seen.size(), 32u);
+}
+
+TEST(IceCredentials, UfragLengthLimits) {
+  EXPECT_TRUE(gstdtls::check_ice_ufrag("abcd").ok());
+  EXPECT_TRUE(gstdtls::check_ice_ufrag(std::string(256, 'x')).ok());
+  auto short_one = gstdtls::check_ice_ufrag("abc");
+  ASSERT_FALSE(short_one.ok());
+  EXPECT_EQ(short_one.error().message, "needs 4 to 256 characters of [A-Za-z0-9+/] (RFC 8839)");
+  EXPECT_FALSE(gstdtls::check_ice_ufrag(std::string(257, 'x')).ok());
+  EXPECT_FALSE(gstdtls::check_ice_ufrag("").ok());
+}
+
+TEST(IceCredentials, PasswordLengthLimits) {
+  EXPECT_TRUE(gstdtls::check_ice_pwd(std::string(22, 'P')).ok());
+  auto short_one = gstdtls::check_ice_pwd(std::string(21, 'P'));
+  ASSERT_FALSE(short_one.ok());
+  EXPECT_EQ(short_one.error().message, "needs 22 to 256 characters of [A-Za-z0-9+/] (RFC 8839)");
+  EXPECT_FALSE(gstdtls::check_ice_pwd(std::string(257, 'P')).ok());
+}
+
+TEST(IceCredentials, CharactersOutsideIceCharAreRefused) {
+  EXPECT_TRUE(gstdtls::check_ice_ufrag("Ab9+/").ok());
+  for (const char* bad : {"abc-d", "abc d", "abcd=",
+                          "ab\xc3\xa9"
+                          "d"})
+    EXPECT_FALSE(gstdtls::check_ice_ufrag(bad).ok()) << bad;
+}
+
+}  // namespace
