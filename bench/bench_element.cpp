@@ -6,7 +6,10 @@
 //   2. Data path, 1200-byte RTP: appsrc → rtp_sink … rtp_src → fakesink of a connected pair vs
 //      appsrc ! srtpenc ! udpsink … udpsrc ! srtpdec ! fakesink with the same profile and keys.
 //   6. One-way delay of a paced stream (timestamp in the payload) vs plain udpsink/udpsrc.
-//   5. N pairs in one process (each N in a fresh child process: --scale N / --scale-webrtc N).
+//   5. N pairs in one process (each N in a fresh child process: --scale N / --scale-webrtc N),
+//      each carrying a 30 fps-like stream (one 1200-byte packet per pair every 33 ms, all pushed
+//      by one bench thread): time to all connected, then with media flowing process CPU,
+//      delivery, RSS, threads and fds per transport.
 //
 // Figure 3, ours: two dtlstransportbin, each alone in a pipeline, local-addresses=127.0.0.1. Both
 // go to READY (certificate generated, candidates gathered), exchange ICE credentials, fingerprints
@@ -28,6 +31,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench_common.hpp"
@@ -389,7 +393,7 @@ void attach_receiver(GstElement* pipeline, Receiver& receiver) {
   gst_object_unref(sink);
 }
 
-GstBuffer* make_packet(uint16_t seq, bool stamp) {
+GstBuffer* make_packet(uint16_t seq, bool stamp, uint32_t ssrc = kSsrc) {
   GstBuffer* buffer = gst_buffer_new_allocate(nullptr, kRtpSize, nullptr);
   GstMapInfo map;
   gst_buffer_map(buffer, &map, GST_MAP_WRITE);
@@ -402,7 +406,6 @@ GstBuffer* make_packet(uint16_t seq, bool stamp) {
   // A 90 kHz clock that follows real time, as a live source's would: webrtcbin's jitterbuffer
   // (anchor b) treats timestamps racing ahead of arrival times as a broken stream.
   const uint32_t rtp_ts = static_cast<uint32_t>(mono_ns() / 100000 * 9);
-  const uint32_t ssrc = kSsrc;
   for (int i = 0; i < 4; ++i) {
     p[4 + i] = static_cast<uint8_t>(rtp_ts >> (24 - 8 * i));
     p[8 + i] = static_cast<uint8_t>(ssrc >> (24 - 8 * i));
@@ -614,7 +617,9 @@ struct WebrtcStream {
   Endpoint tx, rx;
   Receiver receiver;
   bool ok = false;
-  explicit WebrtcStream(std::string& error) {
+  int64_t answer_set_at = 0;  // just before the answer is set on the offerer (figure 5's t0)
+  // wait = false (figure 5, many pairs): return once negotiated; the caller waits for connected.
+  explicit WebrtcStream(std::string& error, bool wait = true) {
     GError* parse_error = nullptr;
     tx.pipeline = gst_parse_launch(
         "webrtcbin name=w bundle-policy=max-bundle appsrc name=src format=time max-bytes=1000000 "
@@ -636,6 +641,20 @@ struct WebrtcStream {
     gst_object_unref(rx.bin);
     GstCaps* caps = gst_caps_from_string(
         "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000");
+    // The sender's transceiver (made by the request pad) gets its codec from a caps query
+    // upstream when the offer is made; under load that query sometimes finds nothing and 1.22
+    // then leaves the media out of the offer ("no caps available for transceiver, skipping": the
+    // pair never gathers nor connects; 2–6 of 50 pairs in figure 5). Naming the codec removes
+    // the race.
+    if (GstPad* pad = gst_element_get_static_pad(tx.bin, "sink_0")) {
+      GstWebRTCRTPTransceiver* sending = nullptr;
+      g_object_get(pad, "transceiver", &sending, nullptr);
+      if (sending != nullptr) {
+        g_object_set(sending, "codec-preferences", caps, nullptr);
+        gst_object_unref(sending);
+      }
+      gst_object_unref(pad);
+    }
     GstWebRTCRTPTransceiver* transceiver = nullptr;
     g_signal_emit_by_name(rx.bin, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
                           caps, &transceiver);
@@ -673,9 +692,10 @@ struct WebrtcStream {
       return;
     }
     set_description(rx.bin, "set-local-description", answer);
+    answer_set_at = now_us();
     set_description(tx.bin, "set-remote-description", answer);
     gst_webrtc_session_description_free(answer);
-    ok = wait_connected(tx, rx, 10000, error);
+    ok = !wait || wait_connected(tx, rx, 10000, error);
   }
   ~WebrtcStream() {
     destroy(tx);
@@ -939,65 +959,180 @@ ProcStatus proc_status() {
   return status;
 }
 
-// N pairs in this (fresh) process; prints "scale <connected> <seconds> <rss/transport KiB>
-// <threads/transport> <fds/transport>" for the parent, plus notes.
-int scale_child(int pairs, bool webrtc) {
-  // Warm up once (plugin loaded, the shared thread and OpenSSL/libnice initialised), then the
-  // baseline: what a process that already used one pair holds.
+// One pair of figure 5: sender appsrc → transport … transport → counted fakesink, ours or
+// webrtcbin (figure 2's WebrtcStream: appsrc into a sendonly transceiver, recvonly peer).
+struct ScalePair {
+  std::unique_ptr<WebrtcStream> webrtc;  // webrtcbin pairs; null for ours
+  Endpoint own_tx, own_rx;               // ours
+  Receiver own_receiver;
+  Endpoint* tx = nullptr;
+  Endpoint* rx = nullptr;
+  Receiver* receiver = nullptr;
+  GstElement* src = nullptr;  // the sender's appsrc (a reference of ours)
+  uint32_t ssrc = 0;
+  uint16_t seq = 1;               // written by the pump thread only
+  std::atomic<uint64_t> sent{0};  // packets appsrc accepted
+  ~ScalePair() {
+    if (src != nullptr) gst_object_unref(src);
+    destroy(own_tx);
+    destroy(own_rx);
+  }
+};
+
+constexpr int64_t kFramePeriodNs = 1'000'000'000 / 30;  // 30 fps-like: one packet per frame
+
+// ONE bench thread feeds every pair (not one per pair, which would add N threads of the bench's
+// own to the footprint): every 33.3 ms a 1200-byte RTP packet into each pair's appsrc, with the
+// pair's SSRC, its next sequence number and a 90 kHz timestamp that follows real time. A tick
+// that starts late is not skipped (the pump catches up), so `sent` is what was really pushed.
+class MediaPump {
+ public:
+  explicit MediaPump(std::vector<ScalePair*> pairs)
+      : pairs_(std::move(pairs)), t0_(mono_ns()), thread_([this] { run(); }) {}
+  ~MediaPump() { stop(); }
+  MediaPump(const MediaPump&) = delete;
+  MediaPump& operator=(const MediaPump&) = delete;
+  void stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  // Sleeps until half a period after a tick, at or after `not_before`: a sample taken there sees
+  // the tick's packets delivered (loopback takes well under 16 ms), so a window's edges do not
+  // cut a tick in two.
+  void sleep_until_mid_tick(int64_t not_before) const {
+    const int64_t phase = t0_ + kFramePeriodNs / 2;
+    int64_t k = (not_before - phase + kFramePeriodNs - 1) / kFramePeriodNs;
+    if (k < 0) k = 0;
+    const int64_t wait = phase + k * kFramePeriodNs - mono_ns();
+    if (wait > 0) g_usleep(static_cast<gulong>(wait / 1000));
+  }
+  double cpu_seconds() const { return static_cast<double>(cpu_ns_.load()) * 1e-9; }
+  uint64_t late_ticks() const { return late_ticks_.load(); }
+
+ private:
+  void run() {
+    for (int64_t tick = 0; !stop_; ++tick) {
+      const int64_t wait = t0_ + tick * kFramePeriodNs - mono_ns();
+      if (wait > 0) {
+        g_usleep(static_cast<gulong>(wait / 1000));
+      } else if (wait < -kFramePeriodNs / 2) {
+        late_ticks_.fetch_add(1, std::memory_order_relaxed);
+      }
+      for (ScalePair* pair : pairs_) {
+        if (pair->src == nullptr) continue;  // no appsrc found: counted as sending nothing
+        GstBuffer* buffer = make_packet(pair->seq++, false, pair->ssrc);
+        GstFlowReturn flow = GST_FLOW_ERROR;
+        g_signal_emit_by_name(pair->src, "push-buffer", buffer, &flow);
+        gst_buffer_unref(buffer);
+        if (flow == GST_FLOW_OK) pair->sent.fetch_add(1, std::memory_order_relaxed);
+      }
+      timespec cpu{};
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+      cpu_ns_ = int64_t{cpu.tv_sec} * 1000000000 + cpu.tv_nsec;
+    }
+  }
+  std::vector<ScalePair*> pairs_;
+  const int64_t t0_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> cpu_ns_{0};
+  std::atomic<uint64_t> late_ticks_{0};
+  std::thread thread_;  // last: starts once everything above is initialised
+};
+
+struct MediaSample {
+  int64_t wall_ns = 0;
+  double cpu = 0, pump_cpu = 0;
+  uint64_t sent = 0, received = 0;
+  std::vector<uint64_t> received_per_pair;
+};
+
+MediaSample sample_media(const std::vector<std::unique_ptr<ScalePair>>& pairs,
+                         const MediaPump& pump) {
+  MediaSample s;
+  s.wall_ns = mono_ns();
+  s.cpu = process_cpu_seconds();
+  s.pump_cpu = pump.cpu_seconds();
+  for (const auto& pair : pairs) {
+    s.sent += pair->sent.load();
+    const uint64_t received = pair->receiver->packets.load();
+    s.received += received;
+    s.received_per_pair.push_back(received);
+  }
+  return s;
+}
+
+// N pairs in this (fresh) process, each carrying a 30 fps-like stream once all are connected.
+// Prints for the parent "scale <connected pairs> <s from PLAYING> <RSS KiB/transport>
+// <threads/transport> <fds/transport> <s from creation> <CPU % of one core, whole process>
+// <delivery %>", plus notes.
+int scale_child(int pairs, bool webrtc, bool quick) {
+  // Warm up with one streaming pair of the same kind (plugins loaded — appsrc, fakesink, rtpbin's
+  // jitterbuffer for webrtcbin —, the shared thread and OpenSSL/libnice initialised), then the
+  // baseline: what a process that already streamed over one pair holds.
   std::string error;
-  if (webrtc) {
-    webrtc_once(error);
-  } else {
-    ours_once(OurOptions{}, error);
+  {
+    uint16_t seq = 1;
+    if (webrtc) {
+      WebrtcStream warm(error);
+      if (warm.ok) run_stream(warm.tx.pipeline, warm.receiver, 30, 1, 300, false, seq);
+    } else {
+      OurStream warm(OurOptions{}, error);
+      if (warm.ok) run_stream(warm.tx.pipeline, warm.receiver, 30, 1, 300, false, seq);
+    }
+    if (!error.empty()) std::printf("# warm-up pair: %s\n", error.c_str());
+    error.clear();
   }
   const ProcStatus base = proc_status();
-  std::vector<std::unique_ptr<Endpoint>> endpoints;
-  std::vector<std::unique_ptr<WebrtcPair>> webrtc_pairs;
+  std::vector<std::unique_ptr<ScalePair>> scale_pairs;
   // Two spans: from the first element created (everything: certificates, gathering, signalling,
   // checks, handshakes — comparable between ours and webrtcbin), and from t0 (ours: all set
   // PLAYING after every pair was prepared; webrtcbin: the first answer set, so its signalling of
   // the later pairs is inside).
   const int64_t t_created = now_us();
   int64_t t0 = 0;
-  int built = 0;
-  if (webrtc) {
-    // webrtcbin's signalling is asynchronous: all pairs start offer/answer one after another;
-    // t0 = the first answer set.
-    for (int i = 0; i < pairs; ++i) {
-      auto pair = std::make_unique<WebrtcPair>();
-      int64_t started = 0;
-      if (!start_webrtc(*pair, started, error)) {
+  for (int i = 0; i < pairs; ++i) {
+    auto pair = std::make_unique<ScalePair>();
+    pair->ssrc = 0x10000000u + static_cast<uint32_t>(i);
+    if (webrtc) {
+      // webrtcbin's signalling is asynchronous: the pairs negotiate one after another without
+      // waiting for the previous one to connect; t0 = the first answer set.
+      pair->webrtc = std::make_unique<WebrtcStream>(error, false);
+      if (!pair->webrtc->ok) {
         std::printf("# webrtcbin pair %d: %s\n", i, error.c_str());
         break;
       }
-      if (t0 == 0) t0 = started;
-      webrtc_pairs.push_back(std::move(pair));
-      ++built;
-    }
-  } else {
-    // Ours: every pair prepared (READY, gathered, parameters exchanged), then t0 and all PLAYING.
-    for (int i = 0; i < pairs; ++i) {
-      auto a = std::make_unique<Endpoint>();
-      auto b = std::make_unique<Endpoint>();
-      if (!make_ours(*a, true) || !make_ours(*b, false) ||
-          !prepare_ours(*a, *b, OurOptions{}, error)) {
+      if (t0 == 0) t0 = pair->webrtc->answer_set_at;
+      pair->tx = &pair->webrtc->tx;
+      pair->rx = &pair->webrtc->rx;
+      pair->receiver = &pair->webrtc->receiver;
+    } else {
+      // Ours: every pair prepared (READY, gathered, parameters exchanged), then t0 and all PLAYING.
+      if (!make_ours(pair->own_tx, true, kOurSender) ||
+          !make_ours(pair->own_rx, false, kOurReceiver) ||
+          !prepare_ours(pair->own_tx, pair->own_rx, OurOptions{}, error)) {
         std::printf("# pair %d: %s\n", i, error.empty() ? "cannot build" : error.c_str());
-        destroy(*a);
-        destroy(*b);
         break;
       }
-      endpoints.push_back(std::move(a));
-      endpoints.push_back(std::move(b));
-      ++built;
+      pair->tx = &pair->own_tx;
+      pair->rx = &pair->own_rx;
+      pair->receiver = &pair->own_receiver;
+      attach_receiver(pair->own_rx.pipeline, pair->own_receiver);
     }
+    pair->src = gst_bin_get_by_name(GST_BIN(pair->tx->pipeline), "src");
+    scale_pairs.push_back(std::move(pair));
+  }
+  const int built = static_cast<int>(scale_pairs.size());
+  if (!webrtc) {
     t0 = now_us();
-    for (auto& e : endpoints) gst_element_set_state(e->pipeline, GST_STATE_PLAYING);
+    for (auto& pair : scale_pairs) {
+      gst_element_set_state(pair->tx->pipeline, GST_STATE_PLAYING);
+      gst_element_set_state(pair->rx->pipeline, GST_STATE_PLAYING);
+    }
   }
   std::vector<Endpoint*> all;
-  for (auto& e : endpoints) all.push_back(e.get());
-  for (auto& p : webrtc_pairs) {
-    all.push_back(&p->offerer);
-    all.push_back(&p->answerer);
+  for (auto& pair : scale_pairs) {
+    all.push_back(pair->tx);
+    all.push_back(pair->rx);
   }
   wait_for(
       [&] {
@@ -1015,43 +1150,89 @@ int scale_child(int pairs, bool webrtc) {
     }
     if (e->failed) ++failed;
   }
-  g_usleep(500000);  // let the streaming threads and sockets settle before sampling
+  if (webrtc) {  // where an unconnected webrtcbin got stuck
+    for (auto& pair : scale_pairs) {
+      for (Endpoint* e : {pair->tx, pair->rx}) {
+        if (e->connected_at.load() != 0) continue;
+        gint ice = 0, pc = 0, gathering = 0;
+        g_object_get(e->bin, "ice-connection-state", &ice, "connection-state", &pc,
+                     "ice-gathering-state", &gathering, nullptr);
+        std::printf(
+            "# webrtcbin %s not connected: ice-connection-state %d, connection-state %d, "
+            "ice-gathering-state %d\n",
+            e == pair->tx ? "sender" : "receiver", ice, pc, gathering);
+      }
+    }
+  }
+
+  // Media: streaming runs 2 s (1 s quick) before the window opens, so that queues, jitterbuffers
+  // and socket buffers are in their steady state; then a fixed window of 3 s (1 s quick) gives
+  // the process CPU per wall second and the delivery (received / sent in the window); the
+  // footprint is sampled at the end of the window, with media flowing.
+  std::vector<ScalePair*> pointers;
+  for (auto& pair : scale_pairs) pointers.push_back(pair.get());
+  MediaPump pump(pointers);
+  const int64_t warm_ns = quick ? 1'000'000'000 : 2'000'000'000;
+  const int64_t window_ns = quick ? 1'000'000'000 : 3'000'000'000;
+  pump.sleep_until_mid_tick(mono_ns() + warm_ns);
+  const MediaSample begin = sample_media(scale_pairs, pump);
+  pump.sleep_until_mid_tick(begin.wall_ns + window_ns);
+  const MediaSample end = sample_media(scale_pairs, pump);
   const ProcStatus now = proc_status();
+  pump.stop();
+
+  const double wall = static_cast<double>(end.wall_ns - begin.wall_ns) * 1e-9;
+  const double cpu_pct = 100.0 * (end.cpu - begin.cpu) / wall;
+  const double pump_pct = 100.0 * (end.pump_cpu - begin.pump_cpu) / wall;
+  const uint64_t sent = end.sent - begin.sent;
+  const uint64_t received = end.received - begin.received;
+  const double delivery =
+      sent > 0 ? 100.0 * static_cast<double>(received) / static_cast<double>(sent) : 0;
+  int silent = 0;  // pairs that received nothing in the window
+  for (size_t i = 0; i < end.received_per_pair.size(); ++i)
+    if (end.received_per_pair[i] == begin.received_per_pair[i]) ++silent;
+
   const double transports = std::max<double>(1, connected);
+  const char* who = webrtc ? "webrtcbin" : "ours";
   std::printf(
-      "# %s: %d of %d pairs built, %d/%zu transports connected, %d failed; process "
-      "%.1f MiB RSS, %d threads, %d fds (baseline %.1f MiB, %d, %d)\n",
-      webrtc ? "webrtcbin" : "ours", built, pairs, connected, all.size(), failed,
-      now.rss_kib / 1024, now.threads, now.fds, base.rss_kib / 1024, base.threads, base.fds);
-  std::printf("scale\t%d\t%.3f\t%.1f\t%.2f\t%.2f\t%.3f\n", connected / 2,
+      "# %s N=%d: %d pairs built, %d/%zu transports connected, %d failed; with media flowing: "
+      "process %.1f MiB RSS, %d threads, %d fds (baseline %.1f MiB, %d, %d)\n",
+      who, pairs, built, connected, all.size(), failed, now.rss_kib / 1024, now.threads, now.fds,
+      base.rss_kib / 1024, base.threads, base.fds);
+  std::printf(
+      "# %s N=%d: %.2f s window: sent %llu (%.0f pkt/s, nominal %.0f), received %llu (%.2f %%), "
+      "%d pairs silent; process CPU %.1f %% of one core, of which the bench's pump thread %.1f %%; "
+      "%llu late ticks\n",
+      who, pairs, wall, static_cast<unsigned long long>(sent), static_cast<double>(sent) / wall,
+      30.0 * built, static_cast<unsigned long long>(received), delivery, silent, cpu_pct, pump_pct,
+      static_cast<unsigned long long>(pump.late_ticks()));
+  std::printf("scale\t%d\t%.3f\t%.1f\t%.2f\t%.2f\t%.3f\t%.2f\t%.3f\n", connected / 2,
               static_cast<double>(last - t0) / 1e6, (now.rss_kib - base.rss_kib) / transports,
               (now.threads - base.threads) / transports, (now.fds - base.fds) / transports,
-              static_cast<double>(last - t_created) / 1e6);
-  for (auto& e : endpoints) destroy(*e);
-  for (auto& p : webrtc_pairs) {
-    destroy(p->offerer);
-    destroy(p->answerer);
-  }
+              static_cast<double>(last - t_created) / 1e6, cpu_pct, delivery);
+  scale_pairs.clear();  // pump stopped: nothing pushes any more
   return connected == 2 * pairs ? 0 : 1;
 }
 
 struct ScaleResult {
   int connected_pairs = -1;
-  double seconds = 0, rss_kib = 0, threads = 0, fds = 0, total_seconds = 0;
+  double seconds = 0, rss_kib = 0, threads = 0, fds = 0, total_seconds = 0, cpu_pct = 0,
+         delivery_pct = 0;
 };
 
 // Runs scale_child in a fresh process (a clean heap and thread count for each N).
-ScaleResult run_scale(const char* self, int pairs, bool webrtc) {
+ScaleResult run_scale(const char* self, int pairs, bool webrtc, bool quick) {
   ScaleResult result;
   std::string command = std::string(self) + (webrtc ? " --scale-webrtc " : " --scale ") +
-                        std::to_string(pairs) + " 2>&1";
+                        std::to_string(pairs) + (quick ? " --quick" : "") + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return result;
-  char line[512];
+  char line[1024];
   while (std::fgets(line, sizeof line, pipe) != nullptr) {
     if (std::strncmp(line, "scale\t", 6) == 0) {
-      std::sscanf(line + 6, "%d %lf %lf %lf %lf %lf", &result.connected_pairs, &result.seconds,
-                  &result.rss_kib, &result.threads, &result.fds, &result.total_seconds);
+      std::sscanf(line + 6, "%d %lf %lf %lf %lf %lf %lf %lf", &result.connected_pairs,
+                  &result.seconds, &result.rss_kib, &result.threads, &result.fds,
+                  &result.total_seconds, &result.cpu_pct, &result.delivery_pct);
     } else if (line[0] == '#') {
       std::fputs(line, stdout);
     }
@@ -1062,31 +1243,45 @@ ScaleResult run_scale(const char* self, int pairs, bool webrtc) {
 
 bool figure_scale(const char* self, bool quick) {
   const char* figure = "5 Scale (N pairs, one process)";
-  const ScaleResult webrtc = run_scale(self, quick ? 5 : 50, true);
+  const int webrtc_n = quick ? 5 : 50;
+  const ScaleResult webrtc = run_scale(self, webrtc_n, true, quick);
   bool ok = webrtc.connected_pairs >= 0;
+  if (!ok) std::printf("# webrtcbin, N=%d: the child produced no result\n", webrtc_n);
   std::vector<int> sizes = quick ? std::vector<int>{5} : std::vector<int>{25, 50, 100, 200};
   for (int n : sizes) {
-    const ScaleResult ours = run_scale(self, n, false);
+    const ScaleResult ours = run_scale(self, n, false, quick);
     if (ours.connected_pairs < 0) {
       std::printf("# ours, N=%d: the child produced no result\n", n);
       ok = false;
       continue;
     }
     const std::string label = "N=" + std::to_string(n);
-    const bool comparable = webrtc.connected_pairs >= 0 && (quick || n == 50);
-    const std::string vs = comparable ? ", vs webrtcbin N=" + std::to_string(quick ? 5 : 50) : "";
-    bench::print_row(figure, label + " pairs connected", ours.connected_pairs, -1, "pairs",
-                     bench::Better::Higher, 0);
+    const bool comparable = webrtc.connected_pairs >= 0 && n == webrtc_n;
+    const std::string vs = comparable ? ", vs webrtcbin N=" + std::to_string(webrtc_n) : "";
+    auto anchor = [&](double value) { return comparable ? value : -1; };
+    bench::print_row(figure, label + " pairs connected", ours.connected_pairs,
+                     anchor(webrtc.connected_pairs), "pairs", bench::Better::Higher, 0);
     bench::print_row(figure, label + " s to all connected, from creation" + vs, ours.total_seconds,
-                     comparable ? webrtc.total_seconds : -1, "s", bench::Better::Lower, 2);
+                     anchor(webrtc.total_seconds), "s", bench::Better::Lower, 2);
     bench::print_row(figure, label + " s to all connected, from all PLAYING", ours.seconds, -1, "s",
                      bench::Better::Lower, 2);
+    // Steady state with a 30 fps-like stream per pair; the footprint rows below are sampled with
+    // media flowing too.
+    const double transports = 2.0 * std::max(1, ours.connected_pairs);
+    const double webrtc_transports = 2.0 * std::max(1, webrtc.connected_pairs);
+    bench::print_row(figure, label + " CPU whole process" + vs, ours.cpu_pct,
+                     anchor(webrtc.cpu_pct), "% of a core", bench::Better::Lower, 1);
+    bench::print_row(figure, label + " CPU per transport" + vs, ours.cpu_pct / transports,
+                     anchor(webrtc.cpu_pct / webrtc_transports), "% of a core",
+                     bench::Better::Lower, 3);
+    bench::print_row(figure, label + " delivery recv/sent" + vs, ours.delivery_pct,
+                     anchor(webrtc.delivery_pct), "%", bench::Better::Higher, 2);
     bench::print_row(figure, label + " RSS per transport" + vs, ours.rss_kib / 1024,
-                     comparable ? webrtc.rss_kib / 1024 : -1, "MiB", bench::Better::Lower, 3);
+                     anchor(webrtc.rss_kib / 1024), "MiB", bench::Better::Lower, 3);
     bench::print_row(figure, label + " threads per transport" + vs, ours.threads,
-                     comparable ? webrtc.threads : -1, "threads", bench::Better::Lower, 2);
-    bench::print_row(figure, label + " fds per transport" + vs, ours.fds,
-                     comparable ? webrtc.fds : -1, "fds", bench::Better::Lower, 2);
+                     anchor(webrtc.threads), "threads", bench::Better::Lower, 2);
+    bench::print_row(figure, label + " fds per transport" + vs, ours.fds, anchor(webrtc.fds), "fds",
+                     bench::Better::Lower, 2);
   }
   return ok;
 }
@@ -1180,9 +1375,10 @@ int main(int argc, char** argv) {
   const bool quick = bench::has_flag(argc, argv, "--quick");
   int only = 0;
   for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], "--scale") == 0) return scale_child(std::atoi(argv[i + 1]), false);
+    if (std::strcmp(argv[i], "--scale") == 0)
+      return scale_child(std::atoi(argv[i + 1]), false, quick);
     if (std::strcmp(argv[i], "--scale-webrtc") == 0)
-      return scale_child(std::atoi(argv[i + 1]), true);
+      return scale_child(std::atoi(argv[i + 1]), true, quick);
     if (std::strcmp(argv[i], "--only") == 0) only = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--profile-path") == 0) {
       // --profile-path PACKETS [RATE [BATCH [anchor]]]
