@@ -469,10 +469,25 @@ void on_new_candidate(NiceAgent* agent, NiceCandidate* candidate, gpointer data)
 void on_gathering_done(NiceAgent* agent, guint, gpointer data) {
   auto* self = GST_DTLS_TRANSPORT_BIN(data);
   BinImpl& impl = impl_of(self);
+  std::string turn_without_relay;
   {
     std::lock_guard lock(impl.lock);
     if (agent != impl.agent) return;
     impl.gathering_state = GST_DTLS_TRANSPORT_BIN_ICE_GATHERING_STATE_COMPLETE;
+    const bool relayed =
+        std::any_of(impl.local_candidates.begin(), impl.local_candidates.end(),
+                    [](const std::string& line) { return line.find(" typ relay") != line.npos; });
+    if (!impl.turn_server.empty() && !relayed) turn_without_relay = impl.turn_server;
+  }
+  // libnice says nothing when a TURN allocation fails (wrong credentials, unreachable server):
+  // without this, a relay-only path would simply never connect.
+  if (!turn_without_relay.empty()) {
+    const std::string shown = turn_without_relay.substr(0, turn_without_relay.find("://") + 3) +
+                              turn_without_relay.substr(turn_without_relay.rfind('@') + 1);
+    warn(self,
+         "turn-server %s gave no relay candidate: wrong credentials or server unreachable "
+         "(password not shown)",
+         shown.c_str());
   }
   notify(self, PROP_ICE_GATHERING_STATE);
   g_signal_emit(self, signals[SIGNAL_ON_GATHERING_DONE], 0);

@@ -23,6 +23,8 @@ packages=(
   python3-gi python3-gst-1.0 gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
   gir1.2-gst-plugins-bad-1.0
   valgrind
+  # the TURN/STUN server the e2e test tests/e2e/test_turn_relay.py starts on 127.0.0.1
+  coturn
 )
 
 # One query for all; packages dpkg has never heard of are simply absent from its output.
