@@ -122,35 +122,34 @@ void note(Traffic& traffic, dt::SrtpResult result) {
 
 // `count` RTP packets and `count / 100 + 1` RTCP packets protected by `from`, unprotected by `to`,
 // compared with the original.
+// Protects `original` with `from`, unprotects it with `to` and checks it came back intact.
+dt::SrtpResult round_trip(dt::SrtpSession& from, dt::SrtpSession& to,
+                          const std::vector<uint8_t>& original, bool rtcp) {
+  const size_t room = rtcp ? dt::SrtpSession::kRtcpTrailerRoom : dt::SrtpSession::kRtpTrailerRoom;
+  std::vector<uint8_t> buffer(original.size() + room);
+  std::copy(original.begin(), original.end(), buffer.begin());
+  size_t length = original.size();
+  auto result = rtcp ? from.protect_rtcp(buffer, length) : from.protect_rtp(buffer, length);
+  if (result == dt::SrtpResult::Ok) {
+    result = rtcp ? to.unprotect_rtcp(buffer, length) : to.unprotect_rtp(buffer, length);
+  }
+  if (result == dt::SrtpResult::Ok &&
+      (length != original.size() || !std::equal(original.begin(), original.end(), buffer.begin())))
+    result = dt::SrtpResult::Error;
+  return result;
+}
+
 Traffic send_media(dt::SrtpSession& from, dt::SrtpSession& to, uint32_t ssrc, size_t count) {
   Traffic traffic;
-  for (size_t i = 0; i < count; ++i) {
-    const auto original = make_rtp(ssrc, static_cast<uint16_t>(i), 160);
-    std::vector<uint8_t> buffer(original.size() + dt::SrtpSession::kRtpTrailerRoom);
-    std::copy(original.begin(), original.end(), buffer.begin());
-    size_t length = original.size();
-    auto result = from.protect_rtp(buffer, length);
-    if (result == dt::SrtpResult::Ok) result = to.unprotect_rtp(buffer, length);
-    if (result == dt::SrtpResult::Ok &&
-        (length != original.size() ||
-         !std::equal(original.begin(), original.end(), buffer.begin())))
-      result = dt::SrtpResult::Error;
+  auto count_result = [&traffic](dt::SrtpResult result) {
     note(traffic, result);
     if (result == dt::SrtpResult::Ok) ++traffic.ok;
+  };
+  for (size_t i = 0; i < count; ++i) {
+    count_result(round_trip(from, to, make_rtp(ssrc, static_cast<uint16_t>(i), 160), false));
   }
   for (size_t i = 0; i < count / 100 + 1; ++i) {
-    const auto original = make_rtcp_rr(ssrc);
-    std::vector<uint8_t> buffer(original.size() + dt::SrtpSession::kRtcpTrailerRoom);
-    std::copy(original.begin(), original.end(), buffer.begin());
-    size_t length = original.size();
-    auto result = from.protect_rtcp(buffer, length);
-    if (result == dt::SrtpResult::Ok) result = to.unprotect_rtcp(buffer, length);
-    if (result == dt::SrtpResult::Ok &&
-        (length != original.size() ||
-         !std::equal(original.begin(), original.end(), buffer.begin())))
-      result = dt::SrtpResult::Error;
-    note(traffic, result);
-    if (result == dt::SrtpResult::Ok) ++traffic.ok;
+    count_result(round_trip(from, to, make_rtcp_rr(ssrc), true));
   }
   return traffic;
 }
