@@ -14,4 +14,4 @@ static gboolean plugin_init(GstPlugin* plugin) {
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, dtlstransport,
                   "DTLS-SRTP transport: ICE (libnice) + DTLS 1.2 + SRTP in one bin", plugin_init,
-                  PACKAGE_VERSION, "LGPL", PACKAGE, "https://example.invalid/gst-dtlstransport")
+                  PACKAGE_VERSION, "LGPL", PACKAGE, "Unknown package origin")
