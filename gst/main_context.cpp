@@ -1,18 +1,31 @@
 #include "main_context.h"
 
+#include <openssl/crypto.h>
+
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
+#include <utility>
 
 namespace gstdtls {
 namespace {
 
-std::mutex g_mutex;
-unsigned g_users = 0;
-GMainContext* g_context = nullptr;
-GMainLoop* g_loop = nullptr;
-GThread* g_thread = nullptr;
-std::condition_variable g_owned;
-bool g_context_owned = false;
+// The one shared loop. Never destroyed: the exit handler below still uses it.
+struct SharedLoop {
+  std::mutex mutex;
+  unsigned users = 0;
+  GMainContext* context = nullptr;
+  GMainLoop* loop = nullptr;
+  GThread* thread = nullptr;    // running the loop
+  GThread* finished = nullptr;  // stopped by its own last user; joined later
+  std::condition_variable owned_changed;
+  bool context_owned = false;
+};
+
+SharedLoop& shared() {
+  static auto* loop = new SharedLoop;
+  return *loop;
+}
 
 gpointer run_loop(gpointer data) {
   auto* loop = static_cast<GMainLoop*>(data);
@@ -23,10 +36,10 @@ gpointer run_loop(gpointer data) {
   g_main_context_acquire(context);
   g_main_context_push_thread_default(context);
   {
-    std::lock_guard lock(g_mutex);
-    g_context_owned = true;
+    std::lock_guard lock(shared().mutex);
+    shared().context_owned = true;
   }
-  g_owned.notify_all();
+  shared().owned_changed.notify_all();
   g_main_loop_run(loop);
   g_main_context_pop_thread_default(context);
   g_main_context_release(context);
@@ -34,42 +47,71 @@ gpointer run_loop(gpointer data) {
   return nullptr;
 }
 
+void join(GThread* thread) {
+  if (thread && thread != g_thread_self()) g_thread_join(thread);
+}
+
+// At exit, before OpenSSL's own exit handler (registered earlier, so run later): a thread that
+// still runs, or that has stopped but not been joined, would run libcrypto's thread-local
+// destructors while exit() tears libcrypto down.
+void stop_at_exit() {
+  GThread* running = nullptr;
+  GThread* finished = nullptr;
+  {
+    std::lock_guard lock(shared().mutex);
+    running = shared().thread;
+    finished = std::exchange(shared().finished, nullptr);
+    if (running) {
+      g_main_loop_quit(shared().loop);
+      shared().thread = nullptr;
+    }
+  }
+  join(finished);
+  join(running);
+}
+
 }  // namespace
 
 GMainContext* shared_main_context_acquire() {
-  std::unique_lock lock(g_mutex);
-  if (g_users++ == 0) {
-    g_context = g_main_context_new();
-    g_loop = g_main_loop_new(g_context, FALSE);
-    g_context_owned = false;
-    g_thread = g_thread_new("dtlstransport", run_loop, g_main_loop_ref(g_loop));
+  static std::once_flag exit_handler;
+  std::call_once(exit_handler, [] {
+    OPENSSL_init_crypto(0, nullptr);  // its exit handler first, so ours runs before it
+    std::atexit(stop_at_exit);
+  });
+  SharedLoop& s = shared();
+  std::unique_lock lock(s.mutex);
+  if (s.users++ == 0) {
+    GThread* finished = std::exchange(s.finished, nullptr);
+    lock.unlock();
+    join(finished);  // a previous loop's thread, stopped from inside itself
+    lock.lock();
+    s.context = g_main_context_new();
+    s.loop = g_main_loop_new(s.context, FALSE);
+    s.context_owned = false;
+    s.thread = g_thread_new("dtlstransport", run_loop, g_main_loop_ref(s.loop));
   }
-  g_owned.wait(lock, [] { return g_context_owned; });
-  return g_main_context_ref(g_context);
+  s.owned_changed.wait(lock, [&s] { return s.context_owned; });
+  return g_main_context_ref(s.context);
 }
 
 void shared_main_context_release() {
+  SharedLoop& s = shared();
   GThread* thread = nullptr;
   GMainLoop* loop = nullptr;
   GMainContext* context = nullptr;
   {
-    std::lock_guard lock(g_mutex);
-    if (g_users == 0 || --g_users > 0) return;
-    thread = g_thread;
-    loop = g_loop;
-    context = g_context;
-    g_thread = nullptr;
-    g_loop = nullptr;
-    g_context = nullptr;
+    std::lock_guard lock(s.mutex);
+    if (s.users == 0 || --s.users > 0) return;
+    thread = std::exchange(s.thread, nullptr);
+    loop = std::exchange(s.loop, nullptr);
+    context = std::exchange(s.context, nullptr);
+    // The last user may be a callback running on the shared thread: it cannot join itself, so
+    // the thread is joined by the next acquire or at exit.
+    if (thread == g_thread_self()) s.finished = std::exchange(thread, nullptr);
   }
   g_main_loop_quit(loop);
   g_main_loop_unref(loop);
-  // The last user may be a callback running on the shared thread: it cannot join itself, so the
-  // thread is detached and finishes on its own once the loop returns.
-  if (thread == g_thread_self())
-    g_thread_unref(thread);
-  else
-    g_thread_join(thread);
+  join(thread);
   g_main_context_unref(context);
 }
 

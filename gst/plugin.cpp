@@ -1,7 +1,7 @@
 // The dtlstransport plugin: registers dtlstransportbin.
 #include <gst/gst.h>
 
-#include "gstdtlstransportbin.h"
+#include "bin/dtlstransportbin.h"
 
 #ifndef PACKAGE
 #define PACKAGE "gst-dtlstransport"

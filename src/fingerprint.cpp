@@ -10,6 +10,8 @@
 #include <cctype>
 #include <optional>
 
+#include "text.hpp"
+
 namespace dtlstransport {
 namespace {
 
@@ -48,14 +50,6 @@ const EVP_MD* message_digest(HashAlgorithm algorithm) {
       return EVP_sha512();
   }
   return EVP_sha256();
-}
-
-bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-  return text;
 }
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
@@ -136,6 +130,8 @@ std::optional<std::vector<uint8_t>> digest_of(HashAlgorithm algorithm, X509* cer
   }
   return std::vector<uint8_t>(buffer.begin(), buffer.begin() + length);
 }
+
+bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
 
 }  // namespace
 

@@ -10,6 +10,8 @@ namespace {
 constexpr size_t kRtpFixedHeader = 12;  // RFC 3550 §5.1
 constexpr size_t kRtcpHeader = 4;       // V/P/count, PT, length (RFC 3550 §6.4.1)
 constexpr size_t kRtcpMinimum = 8;      // the header plus the sender's SSRC, which every type has
+constexpr uint8_t kPayloadTypeMask = 0x7f;    // RFC 3550 §5.1: marker bit, then 7 bits of PT
+constexpr uint8_t kHandshakeClientHello = 1;  // RFC 6347 §4.2.2 / RFC 5246 §7.4
 
 uint8_t version_of(uint8_t first_byte) { return first_byte >> 6; }
 
@@ -77,6 +79,18 @@ PacketKind classify_packet(std::span<const uint8_t> packet) {
     return is_plausible_rtcp_header(packet) ? PacketKind::Rtcp : PacketKind::Unknown;
   }
   return rtp_header_length(packet) ? PacketKind::Rtp : PacketKind::Unknown;
+}
+
+std::optional<uint8_t> rtp_payload_type(std::span<const uint8_t> packet) {
+  if (packet.size() < 2) return std::nullopt;
+  return static_cast<uint8_t>(packet[1] & kPayloadTypeMask);
+}
+
+bool is_dtls_client_hello(std::span<const uint8_t> datagram) {
+  // The handshake header's first byte (msg_type) follows the record header.
+  return datagram.size() > kDtlsRecordHeaderLength &&
+         datagram[0] == static_cast<uint8_t>(DtlsContentType::Handshake) &&
+         datagram[kDtlsRecordHeaderLength] == kHandshakeClientHello;
 }
 
 bool is_valid_rtp(std::span<const uint8_t> packet) {

@@ -5,6 +5,8 @@
 #include <cctype>
 #include <string>
 
+#include "text.hpp"
+
 namespace dtlstransport {
 namespace {
 
@@ -29,13 +31,6 @@ const ProfileInfo* find(SrtpProfile profile) {
     if (entry.profile == profile) return &entry;
   }
   return nullptr;
-}
-
-std::string_view trim(std::string_view text) {
-  auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!text.empty() && space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && space(text.back())) text.remove_suffix(1);
-  return text;
 }
 
 std::string known_names() {

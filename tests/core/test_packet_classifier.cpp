@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "dtls_transport.hpp"
 #include "packet_classifier.hpp"
 
 namespace dtlstransport {
@@ -249,6 +250,46 @@ TEST(PacketClassifier, SrtpWithTagClassifiesAsRtp) {
   srtp.back() = 0xff;
   EXPECT_EQ(classify_packet(srtp), PacketKind::Rtp);
   EXPECT_FALSE(is_valid_rtp(srtp));
+}
+
+TEST(PacketClassifier, PayloadTypeIgnoresTheMarkerBit) {
+  EXPECT_EQ(rtp_payload_type(rtp_header(0x80, 96)), 96);
+  EXPECT_EQ(rtp_payload_type(rtp_header(0x80, 0x80 | 111)), 111);  // marker set
+  EXPECT_EQ(rtp_payload_type(Bytes{0x80}), std::nullopt);
+}
+
+// The first flight of a real DTLS client is a ClientHello; the server's answer and application
+// data are not, and neither is a record too short to hold a handshake header.
+TEST(PacketClassifier, ClientHelloDetectedInARealClientsFirstFlight) {
+  std::vector<Bytes> client_sent;
+  DtlsCallbacks callbacks;
+  callbacks.send_datagram = [&](std::span<const uint8_t> d) {
+    client_sent.emplace_back(d.begin(), d.end());
+  };
+  auto client = DtlsTransport::create(DtlsConfig{}, std::move(callbacks));
+  ASSERT_TRUE(client);
+  ASSERT_TRUE((*client)->start(DtlsRole::Client, DtlsParameters{}, false, Clock::now()));
+  ASSERT_FALSE(client_sent.empty());
+  EXPECT_TRUE(is_dtls_client_hello(client_sent.front()));
+
+  std::vector<Bytes> server_sent;
+  DtlsCallbacks server_callbacks;
+  server_callbacks.send_datagram = [&](std::span<const uint8_t> d) {
+    server_sent.emplace_back(d.begin(), d.end());
+  };
+  auto server = DtlsTransport::create(DtlsConfig{}, std::move(server_callbacks));
+  ASSERT_TRUE(server);
+  ASSERT_TRUE((*server)->start(DtlsRole::Server, DtlsParameters{}, true, Clock::now()));
+  (*server)->handle_datagram(client_sent.front(), Clock::now());
+  ASSERT_FALSE(server_sent.empty());  // HelloVerifyRequest or ServerHello flight
+  for (const auto& datagram : server_sent) EXPECT_FALSE(is_dtls_client_hello(datagram));
+
+  Bytes header_only(client_sent.front().begin(),
+                    client_sent.front().begin() + kDtlsRecordHeaderLength);
+  EXPECT_FALSE(is_dtls_client_hello(header_only));
+  Bytes application_data = client_sent.front();
+  application_data[0] = static_cast<uint8_t>(DtlsContentType::ApplicationData);
+  EXPECT_FALSE(is_dtls_client_hello(application_data));
 }
 
 }  // namespace

@@ -9,7 +9,6 @@
 #include "ice_candidate.h"
 #include "ice_credentials.h"
 #include "ice_server_url.h"
-#include "separated_list.h"
 
 namespace {
 
@@ -22,28 +21,6 @@ class GstEnvironment : public ::testing::Environment {
   void SetUp() override { gst_init(nullptr, nullptr); }
 };
 const auto* const kGstEnvironment = ::testing::AddGlobalTestEnvironment(new GstEnvironment);
-
-// --- separated lists ----------------------------------------------------------------------------
-
-TEST(SeparatedList, TrimRemovesSpaceTabCrLfOnBothSides) {
-  EXPECT_EQ(gstdtls::trim(" \t a b \r\n"), "a b");
-  EXPECT_EQ(gstdtls::trim(" \t\r\n"), "");
-  EXPECT_EQ(gstdtls::trim(""), "");
-}
-
-TEST(SeparatedList, SplitTrimsItemsAndDropsEmptyOnes) {
-  EXPECT_EQ(gstdtls::split_list(" 10.0.0.1 ,,10.0.0.2, ", ','),
-            (std::vector<std::string>{"10.0.0.1", "10.0.0.2"}));
-  EXPECT_EQ(gstdtls::split_list("a  b", ' '), (std::vector<std::string>{"a", "b"}));
-  EXPECT_TRUE(gstdtls::split_list("", ',').empty());
-  EXPECT_TRUE(gstdtls::split_list(" , ", ',').empty());
-}
-
-TEST(SeparatedList, JoinPutsTheSeparatorBetweenItems) {
-  EXPECT_EQ(gstdtls::join_list({"a", "b", "c"}, ";"), "a;b;c");
-  EXPECT_EQ(gstdtls::join_list({"a"}, ", "), "a");
-  EXPECT_EQ(gstdtls::join_list({}, ";"), "");
-}
 
 // --- remote candidates --------------------------------------------------------------------------
 

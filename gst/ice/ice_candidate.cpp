@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <iterator>
 
-#include "separated_list.h"
+#include "text.hpp"
 
 namespace gstdtls {
 
@@ -14,9 +14,9 @@ using dtlstransport::Error;
 dtlstransport::Result<std::string> normalize_remote_candidate(std::string_view input) {
   // candidate-attribute = "candidate" ":" foundation SP component-id SP transport SP priority SP
   //   connection-address SP port SP cand-type [SP rel-addr] [SP rel-port] *(SP extension-att)
-  std::string line = without_attribute_prefix(trim(input));
+  std::string line = without_attribute_prefix(dtlstransport::trim(input));
   if (line.rfind("candidate:", 0) != 0) return Error{"does not start with 'candidate:'"};
-  auto fields = split_list(std::string_view(line).substr(10), ' ');
+  auto fields = dtlstransport::split_list(std::string_view(line).substr(10), ' ');
   if (fields.size() < 8 || g_ascii_strcasecmp(fields[6].c_str(), "typ") != 0)
     return Error{
         "expected '<foundation> <component> <transport> <priority> <address> <port> typ "
@@ -53,18 +53,18 @@ dtlstransport::Result<std::string> normalize_remote_candidate(std::string_view i
       kept.push_back(fields[i + 1]);
     }
   }
-  return "a=candidate:" + join_list(kept, " ");
+  return "a=candidate:" + dtlstransport::join_list(kept, " ");
 }
 
 std::vector<std::string> split_candidate_list(std::string_view text) {
-  return split_list(text, ';');
+  return dtlstransport::split_list(text, ';');
 }
 
 std::string join_candidate_list(const std::vector<std::string>& lines) {
   std::vector<std::string> bare;
   bare.reserve(lines.size());
   for (const auto& line : lines) bare.push_back(without_attribute_prefix(line));
-  return join_list(bare, ";");
+  return dtlstransport::join_list(bare, ";");
 }
 
 std::string without_attribute_prefix(std::string_view line) {

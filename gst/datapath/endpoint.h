@@ -1,7 +1,11 @@
-// The data path of one dtlstransportbin (internal element, not in the plugin registry): it sits
-// between nicesrc/nicesink and the four media pads, demultiplexes what the network delivers
-// (RFC 7983 §7), drives the sans-IO DTLS core and protects/unprotects SRTP. The bin ghosts
-// rtp_sink, rtcp_sink, rtp_src and rtcp_src.
+// The data path of one dtlstransportbin (internal element "endpoint", not in the plugin
+// registry): it sits between nicesrc/nicesink and the four media pads, demultiplexes what the
+// network delivers (RFC 7983 §7), drives the sans-IO DTLS core and protects/unprotects SRTP. The
+// bin ghosts rtp_sink, rtcp_sink, rtp_src and rtcp_src.
+//
+// Files: endpoint.cpp (the element, its pads and snapshot), dtls_driver.cpp (the core: timer,
+// start, events), send_path.cpp (rtp_sink/rtcp_sink → protect → net_src), receive_path.cpp
+// (net_sink → classify → DTLS or unprotect → rtp_src/rtcp_src).
 //
 // Threads: net_sink runs on nicesrc's streaming thread (DTLS in, SRTP unprotect, pushes on
 // rtp_src/rtcp_src); rtp_sink/rtcp_sink on the upstream threads (SRTP protect); the DTLS timer on
@@ -11,7 +15,6 @@
 
 #include <gst/gst.h>
 
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -56,26 +59,31 @@ extern GstStaticPadTemplate rtp_sink_template, rtcp_sink_template, rtp_src_templ
     rtcp_src_template;
 
 void endpoint_set_listener(GstDtlsTransportEndpoint* self, EndpointListener listener);
-// Creates the DTLS transport for one session (NULL→READY) and arms its timer on `context`.
+
+// --- DTLS (dtls_driver.cpp) ---
+// Creates the DTLS transport for one run (READY→PAUSED) and arms its timer on `context`.
 dtlstransport::Status endpoint_prepare(GstDtlsTransportEndpoint* self,
-                                       dtlstransport::DtlsConfig config, GMainContext* context,
-                                       bool drop_first_client_hello);
-// Starts the handshake (once ICE has a selected pair).
+                                       dtlstransport::DtlsConfig config, GMainContext* context);
+// Starts the handshake (once ICE has a selected pair). Does nothing unless the transport is new.
 void endpoint_start(GstDtlsTransportEndpoint* self, dtlstransport::DtlsRole local_role,
                     const dtlstransport::DtlsParameters& remote, bool ice_controlling);
 void endpoint_set_remote_fingerprints(GstDtlsTransportEndpoint* self,
                                       std::vector<dtlstransport::Fingerprint> fingerprints);
 // close_notify and Closed; media stops both ways.
 void endpoint_stop(GstDtlsTransportEndpoint* self);
-// Drops the session (READY→NULL): transport, keys, timer, counters stay readable until prepare.
+// Drops the run (READY→NULL, dispose): transport, keys, timer; counters stay readable until the
+// next prepare.
 void endpoint_reset(GstDtlsTransportEndpoint* self);
+
+// --- Network and media (send_path.cpp, receive_path.cpp) ---
 // Whether pushes towards nicesink may happen: only while PLAYING (nicesink blocks in PAUSED).
 void endpoint_set_network_open(GstDtlsTransportEndpoint* self, bool open);
+// The pt-map property lives here, where received RTP gets its caps (a new reference or nullptr).
 void endpoint_set_pt_map(GstDtlsTransportEndpoint* self, const GstCaps* pt_map);
-// Test knob: drop the first ClientHello this run sends (applies until it has been sent).
-void endpoint_set_drop_first_client_hello(GstDtlsTransportEndpoint* self, bool drop);
+GstCaps* endpoint_get_pt_map(GstDtlsTransportEndpoint* self);
 // send-rtcp: protects and sends one RTCP packet; false without keys or for invalid RTCP.
 bool endpoint_send_rtcp(GstDtlsTransportEndpoint* self, GstBuffer* buffer);
+
 EndpointInfo endpoint_info(GstDtlsTransportEndpoint* self);
 
 }  // namespace gstdtls

@@ -1,12 +1,18 @@
-#include "separated_list.h"
+#include "text.hpp"
 
-namespace gstdtls {
+namespace dtlstransport {
 
-std::string trim(std::string_view text) {
-  size_t begin = text.find_first_not_of(" \t\r\n");
+namespace {
+
+constexpr std::string_view kWhiteSpace = " \t\r\n\v\f";
+
+}  // namespace
+
+std::string_view trim(std::string_view text) {
+  const size_t begin = text.find_first_not_of(kWhiteSpace);
   if (begin == std::string_view::npos) return {};
-  size_t end = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(begin, end - begin + 1));
+  const size_t end = text.find_last_not_of(kWhiteSpace);
+  return text.substr(begin, end - begin + 1);
 }
 
 std::vector<std::string> split_list(std::string_view text, char separator) {
@@ -15,8 +21,8 @@ std::vector<std::string> split_list(std::string_view text, char separator) {
   while (start <= text.size()) {
     size_t end = text.find(separator, start);
     if (end == std::string_view::npos) end = text.size();
-    std::string item = trim(text.substr(start, end - start));
-    if (!item.empty()) items.push_back(std::move(item));
+    const std::string_view item = trim(text.substr(start, end - start));
+    if (!item.empty()) items.emplace_back(item);
     start = end + 1;
   }
   return items;
@@ -31,4 +37,4 @@ std::string join_list(const std::vector<std::string>& items, std::string_view se
   return out;
 }
 
-}  // namespace gstdtls
+}  // namespace dtlstransport

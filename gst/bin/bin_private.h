@@ -1,0 +1,121 @@
+// Inside dtlstransportbin: its settings, its run, and what dtlstransportbin.cpp (the element and
+// its lifecycle), properties.cpp (the property table) and stats.cpp share.
+//
+// Lock rule: everything in BinImpl is guarded by `lock`. Never call libnice, the endpoint or emit
+// anything while holding it (libnice emits its signals synchronously from its API calls).
+#pragma once
+
+#include <gst/gst.h>
+
+#include <memory>
+#include <mutex>
+
+#include "datapath/endpoint.h"
+#include "dtls_context.hpp"
+#include "dtlstransportbin.h"
+#include "ice/ice_transport.h"
+#include "settings.h"
+
+GST_DEBUG_CATEGORY_EXTERN(bin_debug);
+
+namespace gstdtls {
+
+// How far this run has come. A run starts at NULL→READY and ends at READY→NULL.
+enum class Phase {
+  Null,      // no run
+  Ready,     // ICE agent created and gathering (READY)
+  Prepared,  // DTLS transport created; remote candidates reach libnice (PAUSED, or READY again)
+  Playing,   // PLAYING: DTLS starts as soon as ICE connects
+  Started,   // DTLS started; kept until NULL (PLAYING↔PAUSED neither stops nor restarts it)
+};
+
+struct Run {
+  Phase phase = Phase::Null;
+  std::shared_ptr<IceTransport> ice;  // from Ready on
+  size_t remote_candidates_applied = 0;
+};
+
+struct BinImpl {
+  std::mutex lock;
+  Settings settings;
+  // The SSL_CTX for the certificate and srtp-profiles, reused across runs while both stay.
+  std::shared_ptr<const dtlstransport::DtlsContext> dtls_context;
+  Run run;
+};
+
+enum {
+  PROP_0,
+  PROP_ROLE,
+  PROP_REMOTE_ROLE,
+  PROP_DTLS_ROLE,
+  PROP_ICE_CONTROLLING,
+  PROP_CERTIFICATE,
+  PROP_CERTIFICATE_FILE,
+  PROP_KEY_TYPE,
+  PROP_CERTIFICATE_LIFETIME,
+  PROP_LOCAL_CERTIFICATE,
+  PROP_LOCAL_FINGERPRINT,
+  PROP_REMOTE_FINGERPRINTS,
+  PROP_REMOTE_CERTIFICATE,
+  PROP_STATE,
+  PROP_ICE_STATE,
+  PROP_ICE_GATHERING_STATE,
+  PROP_LOCAL_ICE_UFRAG,
+  PROP_LOCAL_ICE_PWD,
+  PROP_REMOTE_ICE_UFRAG,
+  PROP_REMOTE_ICE_PWD,
+  PROP_LOCAL_CANDIDATES,
+  PROP_REMOTE_CANDIDATES,
+  PROP_LOCAL_ADDRESSES,
+  PROP_MIN_PORT,
+  PROP_MAX_PORT,
+  PROP_STUN_SERVER,
+  PROP_TURN_SERVER,
+  PROP_SRTP_PROFILES,
+  PROP_SRTP_PROFILE,
+  PROP_PT_MAP,
+  PROP_MTU,
+  PROP_HANDSHAKE_TIMEOUT,
+  PROP_ICE_AGENT,
+  PROP_STATS,
+  PROP_SOCKET_BUFFER_SIZE,
+  N_PROPERTIES
+};
+
+// properties.cpp
+void install_properties(GObjectClass* klass);
+void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec);
+void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec);
+void notify(GstDtlsTransportBin* self, int property);  // call with no lock held
+GstDtlsTransportBinState from_core_state(dtlstransport::DtlsState state);
+GstDtlsTransportBinRole from_core_role(dtlstransport::DtlsRole role);
+
+// stats.cpp: the `stats` property's structure.
+GstStructure* make_stats(GstDtlsTransportBin* self);
+
+// dtlstransportbin.cpp
+// A bad value or a value that cannot apply now: logs it and posts a warning on the bus (or,
+// with no bus yet, g_warning). Call with no lock held.
+void warn(GstDtlsTransportBin* self, const char* format, ...) G_GNUC_PRINTF(2, 3);
+// Stores one remote candidate line (add-remote-candidate, remote-candidates) and hands it to
+// libnice when it can; false (and a warning) when the line is unusable.
+bool add_remote_candidate(GstDtlsTransportBin* self, const char* text);
+// Hands libnice the remote candidates it has not had yet, once the run is Prepared.
+void apply_remote_candidates(GstDtlsTransportBin* self);
+void apply_remote_credentials(GstDtlsTransportBin* self);
+// The ICE transport of this run, if any (a new reference).
+std::shared_ptr<IceTransport> current_ice(GstDtlsTransportBin* self);
+
+}  // namespace gstdtls
+
+struct _GstDtlsTransportBin {
+  GstBin parent;
+  GstElement* nicesrc;
+  GstElement* nicesink;
+  GstDtlsTransportEndpoint* endpoint;
+  std::unique_ptr<gstdtls::BinImpl> impl;  // placement-constructed in init
+};
+
+namespace gstdtls {
+inline BinImpl& impl_of(GstDtlsTransportBin* self) { return *self->impl; }
+}  // namespace gstdtls

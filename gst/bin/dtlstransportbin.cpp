@@ -1,0 +1,518 @@
+// dtlstransportbin: the element, its children and its runs. A run goes NULL→READY (ICE agent,
+// identity), READY→PAUSED (DTLS transport), PLAYING (network open; DTLS starts once ICE has a
+// pair) and ends at READY→NULL. Properties are in properties.cpp, stats in stats.cpp, ICE in
+// ice/, the data path in datapath/; the core in src/ decides.
+#include "dtlstransportbin.h"
+
+#include <cstdarg>
+#include <utility>
+
+#include "bin_private.h"
+#include "enums.h"
+#include "ice/ice_candidate.h"
+#include "ice/ice_credentials.h"
+
+GST_DEBUG_CATEGORY(bin_debug);
+#define GST_CAT_DEFAULT bin_debug
+
+namespace dt = dtlstransport;
+
+G_DEFINE_TYPE(GstDtlsTransportBin, gst_dtls_transport_bin, GST_TYPE_BIN)
+
+namespace gstdtls {
+namespace {
+
+enum {
+  SIGNAL_STATE_CHANGED,
+  SIGNAL_ON_LOCAL_CANDIDATE,
+  SIGNAL_ON_GATHERING_DONE,
+  SIGNAL_REQUEST_PT_MAP,
+  SIGNAL_ADD_REMOTE_CANDIDATE,
+  SIGNAL_SEND_RTCP,
+  SIGNAL_STOP,
+  N_SIGNALS
+};
+
+guint signals[N_SIGNALS];
+
+// Posts a warning message on the bus; false when there is no bus to tell.
+bool post_warning(GstDtlsTransportBin* self, GQuark domain, gint code, const gchar* text) {
+  GError* error = g_error_new_literal(domain, code, text);
+  GstMessage* message = gst_message_new_warning(GST_OBJECT(self), error, text);
+  g_error_free(error);
+  return gst_element_post_message(GST_ELEMENT(self), message);
+}
+
+dt::DtlsRole to_core_role(GstDtlsTransportBinRole role) {
+  switch (role) {
+    case GST_DTLS_TRANSPORT_BIN_ROLE_CLIENT:
+      return dt::DtlsRole::Client;
+    case GST_DTLS_TRANSPORT_BIN_ROLE_SERVER:
+      return dt::DtlsRole::Server;
+    default:
+      return dt::DtlsRole::Auto;
+  }
+}
+
+// --- Starting DTLS ----------------------------------------------------------------------------
+
+// Starts the handshake if `ice` is still this run's and the run is PLAYING with a working pair.
+void start_dtls(GstDtlsTransportBin* self, const std::shared_ptr<IceTransport>& ice) {
+  BinImpl& impl = impl_of(self);
+  dt::DtlsRole local_role;
+  dt::DtlsParameters remote;
+  guint socket_buffer_size;
+  {
+    std::lock_guard lock(impl.lock);
+    if (impl.run.ice != ice || impl.run.phase != Phase::Playing || !ice->connected()) return;
+    impl.run.phase = Phase::Started;
+    local_role = to_core_role(impl.settings.role);
+    remote.role = to_core_role(impl.settings.remote_role);
+    remote.fingerprints = impl.settings.remote_fingerprints;
+    socket_buffer_size = impl.settings.socket_buffer_size;
+  }
+  ice->size_socket_buffers(socket_buffer_size);
+  // Auto role follows the final ICE role, after libnice's tie-breaker (RFC 8445 §7.3.1.1).
+  const bool controlling = ice->controlling();
+  GST_INFO_OBJECT(self, "ICE connected (%s): starting DTLS",
+                  controlling ? "controlling" : "controlled");
+  endpoint_start(self->endpoint, local_role, remote, controlling);
+}
+
+struct StartRequest {
+  GstDtlsTransportBin* self;
+  std::shared_ptr<IceTransport> ice;
+};
+
+// DTLS never starts inside a libnice callback or a state change: it is queued on the shared
+// context.
+void schedule_start_dtls(GstDtlsTransportBin* self, const std::shared_ptr<IceTransport>& ice) {
+  auto* request = new StartRequest{GST_DTLS_TRANSPORT_BIN(gst_object_ref(self)), ice};
+  GSource* source = g_idle_source_new();
+  g_source_set_priority(source, G_PRIORITY_HIGH);
+  g_source_set_callback(
+      source,
+      [](gpointer data) -> gboolean {
+        auto* r = static_cast<StartRequest*>(data);
+        start_dtls(r->self, r->ice);
+        return G_SOURCE_REMOVE;
+      },
+      request,
+      [](gpointer data) {
+        auto* r = static_cast<StartRequest*>(data);
+        gst_object_unref(r->self);
+        delete r;
+      });
+  g_source_attach(source, ice->context());
+  g_source_unref(source);
+}
+
+// --- A run ------------------------------------------------------------------------------------
+
+// nicesrc/nicesink refuse a new agent once they have one, so each run gets new ones.
+bool create_nice_elements(GstDtlsTransportBin* self) {
+  self->nicesrc = gst_element_factory_make("nicesrc", "nicesrc");
+  self->nicesink = gst_element_factory_make("nicesink", "nicesink");
+  if (!self->nicesrc || !self->nicesink) {
+    if (self->nicesrc) gst_object_unref(gst_object_ref_sink(self->nicesrc));
+    if (self->nicesink) gst_object_unref(gst_object_ref_sink(self->nicesink));
+    self->nicesrc = self->nicesink = nullptr;
+    GST_ELEMENT_ERROR(self, CORE, MISSING_PLUGIN, ("nicesrc/nicesink not found"),
+                      ("install libnice's GStreamer plugin (gstreamer1.0-nice)"));
+    return false;
+  }
+  // nicesink must never wait for the clock or preroll: DTLS and SRTP go out as they come.
+  g_object_set(self->nicesink, "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE, nullptr);
+  gst_bin_add_many(GST_BIN(self), self->nicesrc, self->nicesink, nullptr);
+  gst_element_link_pads(self->nicesrc, "src", GST_ELEMENT(self->endpoint), "net_sink");
+  gst_element_link_pads(GST_ELEMENT(self->endpoint), "net_src", self->nicesink, "sink");
+  return true;
+}
+
+void remove_nice_elements(GstDtlsTransportBin* self) {
+  for (GstElement** element : {&self->nicesrc, &self->nicesink}) {
+    if (!*element) continue;
+    gst_element_set_state(*element, GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(self), *element);
+    *element = nullptr;
+  }
+}
+
+IceEvents ice_events(GstDtlsTransportBin* self) {
+  IceEvents events;
+  events.state_changed = [self] { notify(self, PROP_ICE_STATE); };
+  events.connected = [self] {
+    if (auto ice = current_ice(self)) schedule_start_dtls(self, ice);
+  };
+  events.local_candidate = [self](const std::string& line) {
+    g_signal_emit(self, signals[SIGNAL_ON_LOCAL_CANDIDATE], 0, line.c_str());
+    notify(self, PROP_LOCAL_CANDIDATES);
+  };
+  events.gathering_done = [self] {
+    notify(self, PROP_ICE_GATHERING_STATE);
+    g_signal_emit(self, signals[SIGNAL_ON_GATHERING_DONE], 0);
+  };
+  events.warning = [self](const std::string& text) { warn(self, "%s", text.c_str()); };
+  return events;
+}
+
+// NULL→READY: the identity (loaded or generated here, off the streaming threads; local-fingerprint
+// is readable from READY on) and the ICE agent.
+bool create_run(GstDtlsTransportBin* self) {
+  BinImpl& impl = impl_of(self);
+  if (!create_nice_elements(self)) return false;
+  std::optional<dt::Certificate> certificate;
+  dt::CertificateOptions options;
+  IceSettings ice_settings;
+  {
+    std::lock_guard lock(impl.lock);
+    const Settings& s = impl.settings;
+    certificate = s.certificate;
+    options.key_type = s.key_type == GST_DTLS_TRANSPORT_BIN_KEY_TYPE_RSA_2048
+                           ? dt::KeyType::Rsa2048
+                           : dt::KeyType::EcdsaP256;
+    options.lifetime = std::chrono::seconds(s.certificate_lifetime);
+    ice_settings = {s.ice_controlling, s.local_addresses, s.stun_server, s.turn_server,
+                    s.min_port,        s.max_port,        s.local_ufrag, s.local_pwd};
+  }
+  if (!certificate) {
+    auto generated = dt::Certificate::generate(options);
+    if (!generated) {
+      GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("cannot generate a DTLS certificate"),
+                        ("%s", generated.error().message.c_str()));
+      remove_nice_elements(self);
+      return false;
+    }
+    std::lock_guard lock(impl.lock);
+    impl.settings.certificate = std::move(generated).value();
+  }
+
+  auto ice = IceTransport::create(ice_settings, ice_events(self));
+  ice->attach(self->nicesrc, self->nicesink);
+  {
+    std::lock_guard lock(impl.lock);
+    impl.run = Run{Phase::Ready, ice, 0};
+  }
+  apply_remote_credentials(self);
+  notify(self, PROP_ICE_STATE);
+  notify(self, PROP_LOCAL_FINGERPRINT);
+  return true;
+}
+
+// READY→PAUSED: the DTLS transport of this run, so DTLS settings made in READY still apply.
+bool prepare_transport(GstDtlsTransportBin* self) {
+  BinImpl& impl = impl_of(self);
+  dt::DtlsConfig config;
+  GMainContext* context = nullptr;
+  dt::Status status;
+  {
+    std::lock_guard lock(impl.lock);
+    if (impl.run.phase != Phase::Ready) return true;  // prepared earlier in this run
+    const Settings& s = impl.settings;
+    const bool reusable = impl.dtls_context &&
+                          impl.dtls_context->certificate().x509() == s.certificate->x509() &&
+                          impl.dtls_context->srtp_profiles() == s.srtp_profiles;
+    if (!reusable) {
+      auto created = dt::DtlsContext::create(*s.certificate, s.srtp_profiles);
+      if (created)
+        impl.dtls_context = std::move(created).value();
+      else
+        status = created.error();
+    }
+    config.context = impl.dtls_context;
+    config.mtu = s.mtu;
+    config.handshake_timeout = std::chrono::milliseconds(s.handshake_timeout_ms);
+    context = g_main_context_ref(impl.run.ice->context());
+  }
+  if (status) status = endpoint_prepare(self->endpoint, std::move(config), context);
+  g_main_context_unref(context);
+  if (!status) {
+    GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("cannot create the DTLS transport"),
+                      ("%s", status.error().message.c_str()));
+    return false;
+  }
+  std::lock_guard lock(impl.lock);
+  impl.run.phase = Phase::Prepared;
+  return true;
+}
+
+// Back to NULL (or disposed): the ICE agent closes; what it learnt stays readable.
+void destroy_run(GstDtlsTransportBin* self) {
+  BinImpl& impl = impl_of(self);
+  std::shared_ptr<IceTransport> ice;
+  {
+    std::lock_guard lock(impl.lock);
+    if (impl.run.phase == Phase::Null) return;
+    impl.run.phase = Phase::Null;
+    ice = impl.run.ice;  // kept (closed) for ice-state, candidates and stats
+  }
+  remove_nice_elements(self);
+  ice->close();
+  notify(self, PROP_ICE_STATE);
+}
+
+// Moves the run between Prepared and Playing; returns the ICE transport when DTLS can start now.
+std::shared_ptr<IceTransport> set_playing(GstDtlsTransportBin* self, bool playing) {
+  BinImpl& impl = impl_of(self);
+  std::lock_guard lock(impl.lock);
+  Run& run = impl.run;
+  if (playing && run.phase == Phase::Prepared) {
+    run.phase = Phase::Playing;
+    if (run.ice->connected()) return run.ice;
+  } else if (!playing && run.phase == Phase::Playing) {
+    run.phase = Phase::Prepared;
+  }
+  return nullptr;
+}
+
+GstStateChangeReturn change_state(GstElement* element, GstStateChange transition) {
+  auto* self = GST_DTLS_TRANSPORT_BIN(element);
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+      if (!create_run(self)) return GST_STATE_CHANGE_FAILURE;
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (!prepare_transport(self)) return GST_STATE_CHANGE_FAILURE;
+      break;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      set_playing(self, false);
+      endpoint_set_network_open(self->endpoint, false);
+      break;
+    default:
+      break;
+  }
+  GstStateChangeReturn ret =
+      GST_ELEMENT_CLASS(gst_dtls_transport_bin_parent_class)->change_state(element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    if (transition == GST_STATE_CHANGE_NULL_TO_READY) destroy_run(self);
+    return ret;
+  }
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+      if (auto ice = current_ice(self)) {
+        ice->gather();
+        notify(self, PROP_ICE_GATHERING_STATE);
+      }
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      apply_remote_candidates(self);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      endpoint_set_network_open(self->endpoint, true);
+      if (auto ice = set_playing(self, true)) schedule_start_dtls(self, ice);
+      break;
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      endpoint_reset(self->endpoint);
+      destroy_run(self);
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
+
+// --- Events from the data path ----------------------------------------------------------------
+
+void on_dtls_state(GstDtlsTransportBin* self, dt::DtlsState state, dt::FailureReason reason,
+                   const std::string& detail) {
+  GST_INFO_OBJECT(self, "DTLS %s%s%s", dt::dtls_state_name(state), detail.empty() ? "" : ": ",
+                  detail.c_str());
+  notify(self, PROP_STATE);
+  if (state == dt::DtlsState::Connected) {
+    notify(self, PROP_DTLS_ROLE);
+    notify(self, PROP_SRTP_PROFILE);
+    notify(self, PROP_REMOTE_CERTIFICATE);
+  }
+  g_signal_emit(self, signals[SIGNAL_STATE_CHANGED], 0, from_core_state(state));
+  if (state == dt::DtlsState::Failed) {
+    // A failed transport is not a pipeline error: the application decides (restart, renegotiate).
+    gchar* text = g_strdup_printf("DTLS transport failed (%s): %s", dt::failure_reason_name(reason),
+                                  detail.c_str());
+    post_warning(self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED, text);
+    g_free(text);
+  }
+}
+
+// --- Action signals ---------------------------------------------------------------------------
+
+gboolean action_add_remote_candidate(GstDtlsTransportBin* self, const gchar* candidate) {
+  return add_remote_candidate(self, candidate);
+}
+
+gboolean action_send_rtcp(GstDtlsTransportBin* self, GstBuffer* buffer) {
+  if (!buffer) return FALSE;
+  return endpoint_send_rtcp(self->endpoint, buffer);
+}
+
+void action_stop(GstDtlsTransportBin* self) { endpoint_stop(self->endpoint); }
+
+void ghost(GstDtlsTransportBin* self, const char* name) {
+  GstPad* target = gst_element_get_static_pad(GST_ELEMENT(self->endpoint), name);
+  GstPadTemplate* templ = gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self), name);
+  GstPad* pad = gst_ghost_pad_new_from_template(name, target, templ);
+  gst_object_unref(target);
+  gst_element_add_pad(GST_ELEMENT(self), pad);
+}
+
+}  // namespace
+
+void warn(GstDtlsTransportBin* self, const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  gchar* text = g_strdup_vprintf(format, args);
+  va_end(args);
+  GST_WARNING_OBJECT(self, "%s", text);
+  if (!post_warning(self, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS, text))
+    g_warning("%s: %s", GST_OBJECT_NAME(self), text);  // no bus to tell
+  g_free(text);
+}
+
+bool add_remote_candidate(GstDtlsTransportBin* self, const char* text) {
+  auto line = normalize_remote_candidate(text ? text : "");
+  if (!line) {
+    warn(self, "remote candidate '%s' ignored: %s", text ? text : "(null)",
+         line.error().message.c_str());
+    return false;
+  }
+  {
+    BinImpl& impl = impl_of(self);
+    std::lock_guard lock(impl.lock);
+    impl.settings.remote_candidates.push_back(*line);
+  }
+  apply_remote_candidates(self);
+  notify(self, PROP_REMOTE_CANDIDATES);
+  return true;
+}
+
+std::shared_ptr<IceTransport> current_ice(GstDtlsTransportBin* self) {
+  BinImpl& impl = impl_of(self);
+  std::lock_guard lock(impl.lock);
+  return impl.run.phase == Phase::Null ? nullptr : impl.run.ice;
+}
+
+void apply_remote_credentials(GstDtlsTransportBin* self) {
+  BinImpl& impl = impl_of(self);
+  std::shared_ptr<IceTransport> ice;
+  std::string ufrag, pwd;
+  {
+    std::lock_guard lock(impl.lock);
+    if (impl.run.phase == Phase::Null || impl.settings.remote_ufrag.empty() ||
+        impl.settings.remote_pwd.empty())
+      return;
+    ice = impl.run.ice;
+    ufrag = impl.settings.remote_ufrag;
+    pwd = impl.settings.remote_pwd;
+  }
+  ice->set_remote_credentials(ufrag, pwd);
+}
+
+void apply_remote_candidates(GstDtlsTransportBin* self) {
+  BinImpl& impl = impl_of(self);
+  std::shared_ptr<IceTransport> ice;
+  std::vector<std::string> lines;
+  {
+    std::lock_guard lock(impl.lock);
+    Run& run = impl.run;
+    if (run.phase < Phase::Prepared) return;  // libnice starts checking once it has them
+    const auto& all = impl.settings.remote_candidates;
+    lines.assign(all.begin() + static_cast<std::ptrdiff_t>(run.remote_candidates_applied),
+                 all.end());
+    run.remote_candidates_applied = all.size();
+    ice = run.ice;
+  }
+  if (!lines.empty()) ice->add_remote_candidates(lines);
+}
+
+}  // namespace gstdtls
+
+using namespace gstdtls;
+
+static void gst_dtls_transport_bin_init(GstDtlsTransportBin* self) {
+  new (&self->impl) std::unique_ptr<BinImpl>(std::make_unique<BinImpl>());
+  BinImpl& impl = impl_of(self);
+  impl.settings.local_ufrag = random_ice_ufrag();
+  impl.settings.local_pwd = random_ice_pwd();
+
+  self->endpoint = GST_DTLS_TRANSPORT_ENDPOINT(
+      g_object_new(GST_TYPE_DTLS_TRANSPORT_ENDPOINT, "name", "endpoint", nullptr));
+  gst_bin_add(GST_BIN(self), GST_ELEMENT(self->endpoint));
+  EndpointListener listener;
+  listener.state_changed = [self](dt::DtlsState state, dt::FailureReason reason,
+                                  const std::string& detail) {
+    on_dtls_state(self, state, reason, detail);
+  };
+  listener.request_pt_map = [self](guint pt) -> GstCaps* {
+    GstCaps* caps = nullptr;
+    g_signal_emit(self, signals[SIGNAL_REQUEST_PT_MAP], 0, pt, &caps);
+    return caps;
+  };
+  endpoint_set_listener(self->endpoint, std::move(listener));
+
+  for (const char* name : {"rtp_sink", "rtcp_sink", "rtp_src", "rtcp_src"}) ghost(self, name);
+}
+
+static void gst_dtls_transport_bin_dispose(GObject* object) {
+  // Only does something if the application dropped us without going to NULL; runs before the
+  // parent's dispose releases the children. The endpoint's DTLS timer holds a reference to the
+  // endpoint: resetting it breaks that cycle.
+  auto* self = GST_DTLS_TRANSPORT_BIN(object);
+  if (self->endpoint) endpoint_reset(self->endpoint);
+  destroy_run(self);
+  G_OBJECT_CLASS(gst_dtls_transport_bin_parent_class)->dispose(object);
+  self->endpoint = nullptr;  // released by the parent's dispose with the other children
+}
+
+static void gst_dtls_transport_bin_finalize(GObject* object) {
+  auto* self = GST_DTLS_TRANSPORT_BIN(object);
+  self->impl.~unique_ptr();
+  G_OBJECT_CLASS(gst_dtls_transport_bin_parent_class)->finalize(object);
+}
+
+static void gst_dtls_transport_bin_class_init(GstDtlsTransportBinClass* klass) {
+  GST_DEBUG_CATEGORY_INIT(bin_debug, "dtlstransportbin", 0, "DTLS-SRTP transport bin");
+  auto* object_class = G_OBJECT_CLASS(klass);
+  auto* element_class = GST_ELEMENT_CLASS(klass);
+  object_class->set_property = gstdtls::set_property;
+  object_class->get_property = gstdtls::get_property;
+  object_class->dispose = gst_dtls_transport_bin_dispose;
+  object_class->finalize = gst_dtls_transport_bin_finalize;
+  element_class->change_state = change_state;
+  install_properties(object_class);
+
+  GType type = G_TYPE_FROM_CLASS(klass);
+  signals[SIGNAL_STATE_CHANGED] =
+      g_signal_new("state-changed", type, G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr,
+                   G_TYPE_NONE, 1, GST_TYPE_DTLS_TRANSPORT_BIN_STATE);
+  signals[SIGNAL_ON_LOCAL_CANDIDATE] =
+      g_signal_new("on-local-candidate", type, G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr,
+                   G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_ON_GATHERING_DONE] = g_signal_new("on-gathering-done", type, G_SIGNAL_RUN_LAST, 0,
+                                                   nullptr, nullptr, nullptr, G_TYPE_NONE, 0);
+  signals[SIGNAL_REQUEST_PT_MAP] =
+      g_signal_new("request-pt-map", type, G_SIGNAL_RUN_LAST, 0, g_signal_accumulator_first_wins,
+                   nullptr, nullptr, GST_TYPE_CAPS, 1, G_TYPE_UINT);
+  signals[SIGNAL_ADD_REMOTE_CANDIDATE] = g_signal_new_class_handler(
+      "add-remote-candidate", type, static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK(action_add_remote_candidate), nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 1,
+      G_TYPE_STRING);
+  signals[SIGNAL_SEND_RTCP] = g_signal_new_class_handler(
+      "send-rtcp", type, static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK(action_send_rtcp), nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 1, GST_TYPE_BUFFER);
+  signals[SIGNAL_STOP] = g_signal_new_class_handler(
+      "stop", type, static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK(action_stop), nullptr, nullptr, nullptr, G_TYPE_NONE, 0);
+
+  for (GstStaticPadTemplate* templ :
+       {&rtp_sink_template, &rtcp_sink_template, &rtp_src_template, &rtcp_src_template})
+    gst_element_class_add_static_pad_template(element_class, templ);
+  gst_element_class_set_static_metadata(
+      element_class, "DTLS-SRTP transport", "Filter/Network/RTP",
+      "ICE (libnice) + DTLS 1.2 + SRTP in one element: connect payloaders/rtpbin to rtp_sink/"
+      "rtcp_sink and depayloaders to rtp_src/rtcp_src",
+      "gst-dtlstransport");
+  for (GType api :
+       {GST_TYPE_DTLS_TRANSPORT_BIN_ROLE, GST_TYPE_DTLS_TRANSPORT_BIN_STATE,
+        GST_TYPE_DTLS_TRANSPORT_BIN_ICE_STATE, GST_TYPE_DTLS_TRANSPORT_BIN_ICE_GATHERING_STATE,
+        GST_TYPE_DTLS_TRANSPORT_BIN_KEY_TYPE})
+    gst_type_mark_as_plugin_api(api, static_cast<GstPluginAPIFlags>(0));
+}

@@ -1,0 +1,521 @@
+// dtlstransportbin's property table: each value is checked and parsed once, when it is set, into
+// Settings (settings.h); a value that cannot apply to the running session says so on the bus.
+// The flags say when a property may be changed (gst-inspect prints them); properties without a
+// GST_PARAM_MUTABLE_* flag are read when the ICE agent is created, at NULL→READY.
+#include <utility>
+
+#include "bin_private.h"
+#include "ice/ice_candidate.h"
+#include "ice/ice_credentials.h"
+#include "text.hpp"
+
+#define GST_CAT_DEFAULT bin_debug
+
+namespace dt = dtlstransport;
+
+namespace gstdtls {
+namespace {
+
+GParamSpec* properties[N_PROPERTIES];
+
+// A string property's new value, trimmed; "" for NULL.
+std::string trimmed_string(const GValue* value) {
+  const gchar* text = g_value_get_string(value);
+  return std::string(dt::trim(text ? text : ""));
+}
+
+// NULL for "", so an unset string property reads as NULL.
+const char* or_null(const std::string& text) { return text.empty() ? nullptr : text.c_str(); }
+
+}  // namespace
+
+GstDtlsTransportBinRole from_core_role(dt::DtlsRole role) {
+  switch (role) {
+    case dt::DtlsRole::Client:
+      return GST_DTLS_TRANSPORT_BIN_ROLE_CLIENT;
+    case dt::DtlsRole::Server:
+      return GST_DTLS_TRANSPORT_BIN_ROLE_SERVER;
+    default:
+      return GST_DTLS_TRANSPORT_BIN_ROLE_AUTO;
+  }
+}
+
+GstDtlsTransportBinState from_core_state(dt::DtlsState state) {
+  switch (state) {
+    case dt::DtlsState::Connecting:
+      return GST_DTLS_TRANSPORT_BIN_STATE_CONNECTING;
+    case dt::DtlsState::Connected:
+      return GST_DTLS_TRANSPORT_BIN_STATE_CONNECTED;
+    case dt::DtlsState::Closed:
+      return GST_DTLS_TRANSPORT_BIN_STATE_CLOSED;
+    case dt::DtlsState::Failed:
+      return GST_DTLS_TRANSPORT_BIN_STATE_FAILED;
+    default:
+      return GST_DTLS_TRANSPORT_BIN_STATE_NEW;
+  }
+}
+
+void notify(GstDtlsTransportBin* self, int property) {
+  g_object_notify_by_pspec(G_OBJECT(self), properties[property]);
+}
+
+void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
+  auto* self = GST_DTLS_TRANSPORT_BIN(object);
+  BinImpl& impl = impl_of(self);
+  Settings& s = impl.settings;
+  // Messages are posted after the lock is released.
+  std::string late;  // non-empty: the value was stored but cannot apply in this run
+  switch (id) {
+    case PROP_ROLE:
+    case PROP_REMOTE_ROLE: {
+      std::lock_guard lock(impl.lock);
+      auto role = static_cast<GstDtlsTransportBinRole>(g_value_get_enum(value));
+      (id == PROP_ROLE ? s.role : s.remote_role) = role;
+      if (impl.run.phase == Phase::Started) late = "the DTLS handshake has started";
+      break;
+    }
+    case PROP_ICE_CONTROLLING: {
+      {
+        std::lock_guard lock(impl.lock);
+        s.ice_controlling = g_value_get_boolean(value);
+      }
+      if (auto ice = current_ice(self)) ice->set_controlling(g_value_get_boolean(value));
+      break;
+    }
+    case PROP_CERTIFICATE:
+    case PROP_CERTIFICATE_FILE: {
+      const gchar* text = g_value_get_string(value);
+      if (!text || !*text) {
+        std::lock_guard lock(impl.lock);
+        if (id == PROP_CERTIFICATE_FILE) s.certificate_file.clear();
+        break;
+      }
+      auto loaded = id == PROP_CERTIFICATE ? dt::Certificate::from_pem(text)
+                                           : dt::Certificate::from_file(text);
+      if (!loaded) {
+        warn(self, "%s rejected: %s", pspec->name, loaded.error().message.c_str());
+        return;
+      }
+      std::lock_guard lock(impl.lock);
+      if (impl.run.phase >= Phase::Prepared)
+        late = "the DTLS transport of this run already uses the previous certificate";
+      s.certificate = std::move(loaded).value();
+      s.certificate_from_user = true;
+      if (id == PROP_CERTIFICATE_FILE) s.certificate_file = text;
+      break;
+    }
+    case PROP_KEY_TYPE:
+    case PROP_CERTIFICATE_LIFETIME: {
+      std::lock_guard lock(impl.lock);
+      if (id == PROP_KEY_TYPE)
+        s.key_type = static_cast<GstDtlsTransportBinKeyType>(g_value_get_enum(value));
+      else
+        s.certificate_lifetime = g_value_get_uint(value);
+      if (impl.run.phase != Phase::Null)
+        late = "the certificate is generated at NULL→READY";
+      else if (!s.certificate_from_user)
+        s.certificate.reset();  // regenerate with the new parameters
+      break;
+    }
+    case PROP_REMOTE_FINGERPRINTS: {
+      std::string text = trimmed_string(value);
+      std::vector<dt::Fingerprint> parsed;
+      if (!text.empty()) {
+        auto result = dt::Fingerprint::parse_list(text);
+        if (!result) {
+          warn(self, "remote-fingerprints rejected: %s", result.error().message.c_str());
+          return;
+        }
+        parsed = std::move(result).value();
+      }
+      bool started;
+      {
+        std::lock_guard lock(impl.lock);
+        s.remote_fingerprints = parsed;
+        started = impl.run.phase == Phase::Started;
+      }
+      // Late fingerprint (RFC 8842 signalling may lag the handshake): the core verifies now.
+      if (started) endpoint_set_remote_fingerprints(self->endpoint, std::move(parsed));
+      break;
+    }
+    case PROP_LOCAL_ICE_UFRAG:
+    case PROP_LOCAL_ICE_PWD: {
+      std::string text = trimmed_string(value);
+      dt::Status valid = id == PROP_LOCAL_ICE_UFRAG ? check_ice_ufrag(text) : check_ice_pwd(text);
+      if (!valid) {
+        warn(self, "%s rejected: %s", pspec->name, valid.error().message.c_str());
+        return;
+      }
+      std::lock_guard lock(impl.lock);
+      (id == PROP_LOCAL_ICE_UFRAG ? s.local_ufrag : s.local_pwd) = text;
+      if (impl.run.phase != Phase::Null)
+        late = "the ICE agent of this run already uses the previous credentials";
+      break;
+    }
+    case PROP_REMOTE_ICE_UFRAG:
+    case PROP_REMOTE_ICE_PWD: {
+      {
+        std::lock_guard lock(impl.lock);
+        (id == PROP_REMOTE_ICE_UFRAG ? s.remote_ufrag : s.remote_pwd) = trimmed_string(value);
+      }
+      apply_remote_credentials(self);
+      break;
+    }
+    case PROP_REMOTE_CANDIDATES: {
+      {
+        std::lock_guard lock(impl.lock);
+        s.remote_candidates.clear();
+        impl.run.remote_candidates_applied = 0;
+      }
+      // libnice cannot forget candidates: in a running session the new ones are added.
+      const gchar* text = g_value_get_string(value);
+      for (const auto& line : split_candidate_list(text ? text : ""))
+        add_remote_candidate(self, line.c_str());
+      return;
+    }
+    case PROP_LOCAL_ADDRESSES:
+    case PROP_STUN_SERVER:
+    case PROP_TURN_SERVER: {
+      std::string text = trimmed_string(value);
+      std::lock_guard lock(impl.lock);
+      if (id == PROP_LOCAL_ADDRESSES)
+        s.local_addresses = dt::split_list(text, ',');
+      else
+        (id == PROP_STUN_SERVER ? s.stun_server : s.turn_server) = text;
+      if (impl.run.phase != Phase::Null) late = "the ICE agent is configured at NULL→READY";
+      break;
+    }
+    case PROP_MIN_PORT:
+    case PROP_MAX_PORT: {
+      std::lock_guard lock(impl.lock);
+      (id == PROP_MIN_PORT ? s.min_port : s.max_port) = g_value_get_uint(value);
+      if (impl.run.phase != Phase::Null) late = "the ICE agent is configured at NULL→READY";
+      break;
+    }
+    case PROP_SRTP_PROFILES: {
+      const gchar* text = g_value_get_string(value);
+      auto parsed = dt::parse_srtp_profiles(text ? text : "");
+      if (!parsed) {
+        warn(self, "srtp-profiles rejected: %s", parsed.error().message.c_str());
+        return;
+      }
+      std::lock_guard lock(impl.lock);
+      s.srtp_profiles = std::move(parsed).value();
+      if (impl.run.phase >= Phase::Prepared) late = "the DTLS transport is created at READY→PAUSED";
+      break;
+    }
+    case PROP_PT_MAP:
+      endpoint_set_pt_map(self->endpoint, gst_value_get_caps(value));
+      break;
+    case PROP_MTU:
+    case PROP_HANDSHAKE_TIMEOUT: {
+      std::lock_guard lock(impl.lock);
+      (id == PROP_MTU ? s.mtu : s.handshake_timeout_ms) = g_value_get_uint(value);
+      if (impl.run.phase >= Phase::Prepared) late = "the DTLS transport is created at READY→PAUSED";
+      break;
+    }
+    case PROP_SOCKET_BUFFER_SIZE: {
+      std::lock_guard lock(impl.lock);
+      s.socket_buffer_size = g_value_get_uint(value);
+      if (impl.run.phase == Phase::Started) late = "socket buffers are sized when ICE connects";
+      break;
+    }
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+      return;
+  }
+  if (!late.empty())
+    warn(self, "%s: new value stored but applies only after the next NULL state: %s", pspec->name,
+         late.c_str());
+}
+
+void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
+  auto* self = GST_DTLS_TRANSPORT_BIN(object);
+  BinImpl& impl = impl_of(self);
+  switch (id) {
+    case PROP_STATE:
+    case PROP_DTLS_ROLE:
+    case PROP_SRTP_PROFILE:
+    case PROP_REMOTE_CERTIFICATE: {
+      auto info = endpoint_info(self->endpoint);
+      if (id == PROP_STATE)
+        g_value_set_enum(value, from_core_state(info.state));
+      else if (id == PROP_DTLS_ROLE)
+        g_value_set_enum(value, from_core_role(info.role));
+      else if (id == PROP_SRTP_PROFILE)
+        g_value_set_string(value, or_null(info.srtp_profile));
+      else
+        g_value_set_string(value, or_null(info.remote_certificate_pem));
+      return;
+    }
+    case PROP_STATS:
+      g_value_take_boxed(value, make_stats(self));
+      return;
+    case PROP_PT_MAP:
+      g_value_take_boxed(value, endpoint_get_pt_map(self->endpoint));
+      return;
+    case PROP_ICE_CONTROLLING: {
+      // The agent's view includes the tie-breaker's verdict.
+      if (auto ice = current_ice(self)) {
+        g_value_set_boolean(value, ice->controlling());
+      } else {
+        std::lock_guard lock(impl.lock);
+        g_value_set_boolean(value, impl.settings.ice_controlling);
+      }
+      return;
+    }
+    default:
+      break;
+  }
+  std::lock_guard lock(impl.lock);
+  const Settings& s = impl.settings;
+  const IceTransport* ice = impl.run.ice.get();  // the last run's, closed after NULL
+  switch (id) {
+    case PROP_ROLE:
+      g_value_set_enum(value, s.role);
+      break;
+    case PROP_REMOTE_ROLE:
+      g_value_set_enum(value, s.remote_role);
+      break;
+    case PROP_CERTIFICATE_FILE:
+      g_value_set_string(value, or_null(s.certificate_file));
+      break;
+    case PROP_KEY_TYPE:
+      g_value_set_enum(value, s.key_type);
+      break;
+    case PROP_CERTIFICATE_LIFETIME:
+      g_value_set_uint(value, s.certificate_lifetime);
+      break;
+    case PROP_LOCAL_CERTIFICATE:
+      g_value_set_string(value, s.certificate ? s.certificate->certificate_pem().c_str() : nullptr);
+      break;
+    case PROP_LOCAL_FINGERPRINT:
+      g_value_set_string(
+          value, s.certificate ? s.certificate->fingerprint().to_string().c_str() : nullptr);
+      break;
+    case PROP_REMOTE_FINGERPRINTS: {
+      std::vector<std::string> texts;
+      for (const auto& fingerprint : s.remote_fingerprints)
+        texts.push_back(fingerprint.to_string());
+      g_value_set_string(value, or_null(dt::join_list(texts, ", ")));
+      break;
+    }
+    case PROP_ICE_STATE:
+      g_value_set_enum(value, ice ? ice->state() : GST_DTLS_TRANSPORT_BIN_ICE_STATE_NEW);
+      break;
+    case PROP_ICE_GATHERING_STATE:
+      g_value_set_enum(
+          value, ice ? ice->gathering_state() : GST_DTLS_TRANSPORT_BIN_ICE_GATHERING_STATE_NEW);
+      break;
+    case PROP_LOCAL_ICE_UFRAG:
+      g_value_set_string(value, s.local_ufrag.c_str());
+      break;
+    case PROP_LOCAL_ICE_PWD:
+      g_value_set_string(value, s.local_pwd.c_str());
+      break;
+    case PROP_REMOTE_ICE_UFRAG:
+      g_value_set_string(value, or_null(s.remote_ufrag));
+      break;
+    case PROP_REMOTE_ICE_PWD:
+      g_value_set_string(value, or_null(s.remote_pwd));
+      break;
+    case PROP_LOCAL_CANDIDATES: {
+      GStrvBuilder* builder = g_strv_builder_new();
+      if (ice)
+        for (const auto& line : ice->local_candidates()) g_strv_builder_add(builder, line.c_str());
+      g_value_take_boxed(value, g_strv_builder_end(builder));
+      g_strv_builder_unref(builder);
+      break;
+    }
+    case PROP_REMOTE_CANDIDATES:
+      g_value_set_string(value, or_null(join_candidate_list(s.remote_candidates)));
+      break;
+    case PROP_LOCAL_ADDRESSES:
+      g_value_set_string(value, or_null(dt::join_list(s.local_addresses, ",")));
+      break;
+    case PROP_MIN_PORT:
+      g_value_set_uint(value, s.min_port);
+      break;
+    case PROP_MAX_PORT:
+      g_value_set_uint(value, s.max_port);
+      break;
+    case PROP_STUN_SERVER:
+      g_value_set_string(value, or_null(s.stun_server));
+      break;
+    case PROP_TURN_SERVER:
+      g_value_set_string(value, or_null(s.turn_server));
+      break;
+    case PROP_SRTP_PROFILES:
+      g_value_set_string(value, dt::format_srtp_profiles(s.srtp_profiles).c_str());
+      break;
+    case PROP_MTU:
+      g_value_set_uint(value, s.mtu);
+      break;
+    case PROP_HANDSHAKE_TIMEOUT:
+      g_value_set_uint(value, s.handshake_timeout_ms);
+      break;
+    case PROP_ICE_AGENT:
+      g_value_set_object(value, impl.run.phase != Phase::Null && ice ? ice->agent() : nullptr);
+      break;
+    case PROP_SOCKET_BUFFER_SIZE:
+      g_value_set_uint(value, s.socket_buffer_size);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+      break;
+  }
+}
+
+void install_properties(GObjectClass* klass) {
+  constexpr auto ro = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  constexpr auto wo = static_cast<GParamFlags>(G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
+  // Read at NULL→READY (identity, ICE agent): changeable in the NULL state only.
+  constexpr auto rw = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  // Read at READY→PAUSED (the DTLS transport).
+  constexpr auto rw_ready = static_cast<GParamFlags>(rw | GST_PARAM_MUTABLE_READY);
+  // Applied to the running session.
+  constexpr auto rw_playing = static_cast<GParamFlags>(rw | GST_PARAM_MUTABLE_PLAYING);
+
+  properties[PROP_ROLE] = g_param_spec_enum(
+      "role", "DTLS role",
+      "DTLS role to take: auto follows the remote role, else the ICE role (controlling = server), "
+      "RFC 5763 §5; applies until DTLS starts",
+      GST_TYPE_DTLS_TRANSPORT_BIN_ROLE, GST_DTLS_TRANSPORT_BIN_ROLE_AUTO, rw_playing);
+  properties[PROP_REMOTE_ROLE] = g_param_spec_enum(
+      "remote-role", "Remote DTLS role",
+      "The peer's DTLS role from its a=setup (auto = actpass, client = active, server = "
+      "passive); applies until DTLS starts",
+      GST_TYPE_DTLS_TRANSPORT_BIN_ROLE, GST_DTLS_TRANSPORT_BIN_ROLE_AUTO, rw_playing);
+  properties[PROP_DTLS_ROLE] = g_param_spec_enum(
+      "dtls-role", "Negotiated DTLS role", "The DTLS role actually taken (auto until DTLS starts)",
+      GST_TYPE_DTLS_TRANSPORT_BIN_ROLE, GST_DTLS_TRANSPORT_BIN_ROLE_AUTO, ro);
+  properties[PROP_ICE_CONTROLLING] = g_param_spec_boolean(
+      "ice-controlling", "ICE controlling",
+      "Start as the ICE controlling agent (the offerer); reading gives the agent's current role "
+      "after conflict resolution",
+      TRUE, rw_playing);
+  properties[PROP_CERTIFICATE] = g_param_spec_string(
+      "certificate", "Certificate (PEM)",
+      "Our DTLS identity: PEM certificate and private key in one string (write-only); default: "
+      "one is generated at NULL->READY",
+      nullptr, static_cast<GParamFlags>(wo | GST_PARAM_MUTABLE_READY));
+  properties[PROP_CERTIFICATE_FILE] = g_param_spec_string(
+      "certificate-file", "Certificate file",
+      "Path of a PEM file holding our certificate and private key", nullptr, rw_ready);
+  properties[PROP_KEY_TYPE] = g_param_spec_enum(
+      "key-type", "Key type",
+      "Key type of the generated certificate (generated at NULL->READY: set in the NULL state)",
+      GST_TYPE_DTLS_TRANSPORT_BIN_KEY_TYPE, GST_DTLS_TRANSPORT_BIN_KEY_TYPE_ECDSA_P256, rw);
+  properties[PROP_CERTIFICATE_LIFETIME] =
+      g_param_spec_uint("certificate-lifetime", "Certificate lifetime",
+                        "Validity of the generated certificate in seconds (set in the NULL state)",
+                        60, G_MAXUINT, kDefaultCertificateLifetime, rw);
+  properties[PROP_LOCAL_CERTIFICATE] = g_param_spec_string(
+      "local-certificate", "Local certificate",
+      "Our certificate in PEM (never the private key); available from READY", nullptr, ro);
+  properties[PROP_LOCAL_FINGERPRINT] = g_param_spec_string(
+      "local-fingerprint", "Local fingerprint",
+      "Our certificate's fingerprint for a=fingerprint, e.g. \"sha-256 AB:CD:...\"; available "
+      "from READY",
+      nullptr, ro);
+  properties[PROP_REMOTE_FINGERPRINTS] = g_param_spec_string(
+      "remote-fingerprints", "Remote fingerprints",
+      "The peer's certificate fingerprints, \"<alg> <hex>\" separated by ',' (sha-1 ... sha-512, "
+      "case-insensitive; any match suffices, RFC 8122); reads back in canonical form. May be set "
+      "after the handshake: the peer is verified then",
+      nullptr, rw_playing);
+  properties[PROP_REMOTE_CERTIFICATE] = g_param_spec_string(
+      "remote-certificate", "Remote certificate",
+      "The peer's certificate in PEM, NULL until it has been verified", nullptr, ro);
+  properties[PROP_STATE] =
+      g_param_spec_enum("state", "DTLS state", "State of the DTLS transport (notifies on change)",
+                        GST_TYPE_DTLS_TRANSPORT_BIN_STATE, GST_DTLS_TRANSPORT_BIN_STATE_NEW, ro);
+  properties[PROP_ICE_STATE] = g_param_spec_enum(
+      "ice-state", "ICE state", "State of the ICE connection (notifies on change)",
+      GST_TYPE_DTLS_TRANSPORT_BIN_ICE_STATE, GST_DTLS_TRANSPORT_BIN_ICE_STATE_NEW, ro);
+  properties[PROP_ICE_GATHERING_STATE] =
+      g_param_spec_enum("ice-gathering-state", "ICE gathering state",
+                        "State of local candidate gathering (notifies on change)",
+                        GST_TYPE_DTLS_TRANSPORT_BIN_ICE_GATHERING_STATE,
+                        GST_DTLS_TRANSPORT_BIN_ICE_GATHERING_STATE_NEW, ro);
+  properties[PROP_LOCAL_ICE_UFRAG] = g_param_spec_string(
+      "local-ice-ufrag", "Local ICE ufrag",
+      "Our ICE username fragment (a=ice-ufrag); random unless set (set in the NULL state)", nullptr,
+      rw);
+  properties[PROP_LOCAL_ICE_PWD] = g_param_spec_string(
+      "local-ice-pwd", "Local ICE password",
+      "Our ICE password (a=ice-pwd); random unless set (set in the NULL state)", nullptr, rw);
+  properties[PROP_REMOTE_ICE_UFRAG] =
+      g_param_spec_string("remote-ice-ufrag", "Remote ICE ufrag",
+                          "The peer's ICE username fragment", nullptr, rw_playing);
+  properties[PROP_REMOTE_ICE_PWD] = g_param_spec_string(
+      "remote-ice-pwd", "Remote ICE password", "The peer's ICE password", nullptr, rw_playing);
+  properties[PROP_LOCAL_CANDIDATES] = g_param_spec_boxed(
+      "local-candidates", "Local candidates",
+      "Our gathered ICE candidates, one \"candidate:...\" line each (also signalled by "
+      "on-local-candidate)",
+      G_TYPE_STRV, ro);
+  properties[PROP_REMOTE_CANDIDATES] = g_param_spec_string(
+      "remote-candidates", "Remote candidates",
+      "The peer's ICE candidates: \"candidate:...\" lines separated by ';' (more can be trickled "
+      "with add-remote-candidate)",
+      nullptr, rw_playing);
+  properties[PROP_LOCAL_ADDRESSES] = g_param_spec_string(
+      "local-addresses", "Local addresses",
+      "Comma-separated IP addresses to gather candidates on; default: all non-loopback "
+      "interfaces (set 127.0.0.1 for loopback; set in the NULL state)",
+      nullptr, rw);
+  properties[PROP_MIN_PORT] = g_param_spec_uint(
+      "min-port", "Minimum port",
+      "Lowest local UDP port for candidates (0 = any; set in the NULL state)", 0, 65535, 0, rw);
+  properties[PROP_MAX_PORT] = g_param_spec_uint(
+      "max-port", "Maximum port",
+      "Highest local UDP port for candidates (0 = any; set in the NULL state)", 0, 65535, 0, rw);
+  properties[PROP_STUN_SERVER] = g_param_spec_string(
+      "stun-server", "STUN server",
+      "STUN server for server-reflexive candidates: stun://host:port (set in the NULL state)",
+      nullptr, rw);
+  properties[PROP_TURN_SERVER] = g_param_spec_string(
+      "turn-server", "TURN server",
+      "TURN server for relay candidates: turn://user:pass@host:port or turns://... (set in the "
+      "NULL state)",
+      nullptr, rw);
+  properties[PROP_SRTP_PROFILES] = g_param_spec_string(
+      "srtp-profiles", "SRTP profiles",
+      "DTLS-SRTP protection profiles to offer, OpenSSL names separated by ':' in preference order "
+      "(RFC 5764, RFC 7714)",
+      "SRTP_AEAD_AES_128_GCM:SRTP_AEAD_AES_256_GCM:SRTP_AES128_CM_SHA1_80:SRTP_AES128_CM_SHA1_32",
+      rw_ready);
+  properties[PROP_SRTP_PROFILE] = g_param_spec_string(
+      "srtp-profile", "Negotiated SRTP profile",
+      "The SRTP protection profile negotiated, NULL until connected", nullptr, ro);
+  properties[PROP_PT_MAP] = g_param_spec_boxed(
+      "pt-map", "Payload type map",
+      "Caps for received RTP, one structure per payload type (with a 'payload' field); used "
+      "before the request-pt-map signal",
+      GST_TYPE_CAPS, rw_playing);
+  properties[PROP_MTU] = g_param_spec_uint(
+      "mtu", "MTU", "Largest DTLS datagram we send, in bytes (UDP/IP headers excluded)", 256, 65507,
+      default_mtu(), rw_ready);
+  properties[PROP_HANDSHAKE_TIMEOUT] = g_param_spec_uint(
+      "handshake-timeout", "Handshake timeout",
+      "Milliseconds from the start of DTLS until the state becomes failed if not connected", 100,
+      G_MAXUINT, default_handshake_timeout_ms(), rw_ready);
+  properties[PROP_ICE_AGENT] = g_param_spec_object(
+      "ice-agent", "ICE agent", "The NiceAgent of this run (NULL in the NULL state)",
+      NICE_TYPE_AGENT, ro);
+  properties[PROP_STATS] = g_param_spec_boxed(
+      "stats", "Statistics",
+      "Counters and negotiated parameters: packets-/bytes-sent/-received, rtcp-packets-sent/-"
+      "received, dropped-auth-failure/-replay/-no-keys/-malformed, state, dtls-role, "
+      "dtls-version, dtls-cipher, srtp-profile, handshake-ms, local-candidate, remote-candidate",
+      GST_TYPE_STRUCTURE, ro);
+  properties[PROP_SOCKET_BUFFER_SIZE] = g_param_spec_uint(
+      "socket-buffer-size", "Socket buffer size",
+      "SO_RCVBUF and SO_SNDBUF of the selected pair's UDP socket, in bytes, set when ICE connects "
+      "(capped by net.core.rmem_max/wmem_max); 0 keeps the system default",
+      0, G_MAXINT, kDefaultSocketBufferSize, rw_playing);
+  g_object_class_install_properties(klass, N_PROPERTIES, properties);
+}
+
+}  // namespace gstdtls

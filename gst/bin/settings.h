@@ -1,0 +1,57 @@
+// What dtlstransportbin's properties set, parsed once when set (gst-plugins-rs keeps Settings
+// apart from State the same way): the rest of the bin reads values, never text. Defaults that the
+// core defines come from the core's DtlsConfig.
+#pragma once
+
+#include <gst/gst.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "certificate.hpp"
+#include "dtls_transport.hpp"
+#include "enums.h"
+#include "fingerprint.hpp"
+#include "srtp_profile.hpp"
+
+namespace gstdtls {
+
+inline constexpr guint kDefaultCertificateLifetime = 30 * 24 * 3600;  // seconds, as the core's
+// 1 MiB ≈ 850 packets of 1 200 bytes, ≈ 70 ms at 10 Mbit/s; the kernel doubles the value it
+// stores and caps the request at net.core.rmem_max / wmem_max.
+inline constexpr guint kDefaultSocketBufferSize = 1 << 20;
+
+inline guint default_mtu() { return static_cast<guint>(dtlstransport::DtlsConfig{}.mtu); }
+inline guint default_handshake_timeout_ms() {
+  return static_cast<guint>(dtlstransport::DtlsConfig{}.handshake_timeout.count());
+}
+
+struct Settings {
+  // DTLS
+  GstDtlsTransportBinRole role = GST_DTLS_TRANSPORT_BIN_ROLE_AUTO;
+  GstDtlsTransportBinRole remote_role = GST_DTLS_TRANSPORT_BIN_ROLE_AUTO;
+  // The identity: given (certificate / certificate-file) or generated at NULL→READY with
+  // key_type and certificate_lifetime, then reused across runs.
+  std::optional<dtlstransport::Certificate> certificate;
+  bool certificate_from_user = false;
+  std::string certificate_file;
+  GstDtlsTransportBinKeyType key_type = GST_DTLS_TRANSPORT_BIN_KEY_TYPE_ECDSA_P256;
+  guint certificate_lifetime = kDefaultCertificateLifetime;
+  std::vector<dtlstransport::Fingerprint> remote_fingerprints;
+  std::vector<dtlstransport::SrtpProfile> srtp_profiles = dtlstransport::default_srtp_profiles();
+  guint mtu = default_mtu();
+  guint handshake_timeout_ms = default_handshake_timeout_ms();
+
+  // ICE
+  bool ice_controlling = true;
+  std::string local_ufrag, local_pwd, remote_ufrag, remote_pwd;
+  std::vector<std::string> remote_candidates;  // "a=candidate:…", normalized
+  std::vector<std::string> local_addresses;
+  std::string stun_server, turn_server;
+  guint min_port = 0, max_port = 0;
+  guint socket_buffer_size = kDefaultSocketBufferSize;
+  // pt-map is kept by the data path, which uses it (endpoint_set_pt_map).
+};
+
+}  // namespace gstdtls

@@ -1,0 +1,116 @@
+// The ICE side of one dtlstransportbin run (NULL→READY … READY→NULL): one NiceAgent on the shared
+// main context, one stream, one component (RTP and RTCP muxed, RFC 5761; RFC 8843 BUNDLE), its
+// candidates, credentials and states. It knows nothing of DTLS or SRTP: the bin asks it and hears
+// from it.
+//
+// Threads: created and closed on the application's thread (state changes); libnice's callbacks
+// run on the shared main context's thread; queries may come from any thread. Events are
+// delivered with no lock of ours held, and never after close() has returned.
+#pragma once
+
+#include <agent.h>
+#include <gst/gst.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "enums.h"
+
+namespace gstdtls {
+
+// What the ICE agent is created with (the bin's settings at NULL→READY).
+struct IceSettings {
+  bool controlling = true;
+  std::vector<std::string> local_addresses;  // IP addresses; empty: libnice's auto-detection
+  std::string stun_server, turn_server;      // URLs (ice_server_url.h); "" for none
+  guint min_port = 0, max_port = 0;          // 0: any
+  std::string ufrag, pwd;
+};
+
+// What the bin hears. Each may be empty.
+struct IceEvents {
+  std::function<void()> state_changed;                      // ice-state moved
+  std::function<void()> connected;                          // a pair works: DTLS may start
+  std::function<void(const std::string&)> local_candidate;  // "candidate:…"
+  std::function<void()> gathering_done;
+  std::function<void(const std::string&)> warning;  // a setting libnice could not use
+};
+
+class IceTransport : public std::enable_shared_from_this<IceTransport> {
+ public:
+  // RFC 5761 mux: the only component of the only stream.
+  static constexpr guint kComponent = 1;
+
+  // Creates and configures the agent (resolving STUN/TURN hosts: blocking, so call it off the
+  // streaming threads). Unusable settings are reported through events.warning and left out.
+  static std::shared_ptr<IceTransport> create(const IceSettings& settings, IceEvents events);
+  ~IceTransport();
+  IceTransport(const IceTransport&) = delete;
+  IceTransport& operator=(const IceTransport&) = delete;
+
+  // Hands the agent to this run's nicesrc and nicesink.
+  void attach(GstElement* nicesrc, GstElement* nicesink);
+  void gather();
+  void set_remote_credentials(const std::string& ufrag, const std::string& pwd);
+  // "a=candidate:…" lines, normalized (ice_candidate.h); libnice starts checks once it has both
+  // credentials and candidates.
+  void add_remote_candidates(const std::vector<std::string>& lines);
+  // The agent's role now (after libnice's tie-breaker, RFC 8445 §7.3.1.1), and a new one.
+  bool controlling() const;
+  void set_controlling(bool controlling);
+  // SO_RCVBUF/SO_SNDBUF of the selected pair's UDP socket; 0 keeps the system's.
+  void size_socket_buffers(guint bytes);
+  // No more events, state closed; the agent is closed asynchronously on the shared thread, which
+  // it keeps alive until then. What was learnt (candidates, pair) stays readable. Idempotent; the
+  // destructor calls it.
+  void close();
+
+  NiceAgent* agent() const { return agent_; }  // ours until the destructor, closed or not
+  GMainContext* context() const { return context_; }
+  GstDtlsTransportBinIceState state() const;
+  GstDtlsTransportBinIceGatheringState gathering_state() const;
+  bool connected() const;  // a pair has worked in this run
+  std::vector<std::string> local_candidates() const;
+  std::string selected_local_candidate() const;
+  std::string selected_remote_candidate() const;
+
+ private:
+  struct Key {
+    explicit Key() = default;
+  };
+
+ public:
+  IceTransport(Key, NiceAgent* agent, GMainContext* context, guint stream, IceEvents events);
+
+ private:
+  static void on_component_state_changed(NiceAgent*, guint, guint component, guint state,
+                                         gpointer data);
+  static void on_new_candidate(NiceAgent*, NiceCandidate* candidate, gpointer data);
+  static void on_gathering_done(NiceAgent*, guint, gpointer data);
+  static void on_selected_pair(NiceAgent*, guint, guint component, NiceCandidate* local,
+                               NiceCandidate* remote, gpointer data);
+  // The transport a libnice callback is for, or nullptr once it is closed.
+  static std::shared_ptr<IceTransport> from(gpointer data);
+  void connect_signals();
+  void warn(const std::string& text) const;
+
+  NiceAgent* agent_;
+  GMainContext* context_;
+  const guint stream_;
+  const IceEvents events_;
+  std::string turn_display_;  // scheme://host:port of the TURN server, never its credentials
+
+  mutable std::mutex mutex_;  // guards what follows; never held while calling libnice or events_
+  bool closed_ = false;
+  std::vector<gulong> handlers_;
+  GstDtlsTransportBinIceState state_ = GST_DTLS_TRANSPORT_BIN_ICE_STATE_NEW;
+  GstDtlsTransportBinIceGatheringState gathering_ = GST_DTLS_TRANSPORT_BIN_ICE_GATHERING_STATE_NEW;
+  bool connected_ = false;
+  std::vector<std::string> local_candidates_;
+  std::string selected_local_, selected_remote_;
+};
+
+}  // namespace gstdtls
