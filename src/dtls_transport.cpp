@@ -89,6 +89,8 @@ constexpr char kExporterLabel[] = "EXTRACTOR-dtls_srtp";
 
 // OpenSSL refuses an MTU below this for DTLS 1.2 (dtls1_min_mtu).
 constexpr size_t kMinimumMtu = 256;
+// The largest plaintext one record carries (2^14, RFC 5246 §6.2.1, which RFC 6347 §4.1 keeps).
+constexpr size_t kMaxRecordPlaintext = 16384;
 
 int transport_ex_index() {
   static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
@@ -343,7 +345,7 @@ class DtlsTransport::Impl {
     }
     // Past the handshake: application data, alerts, and the peer's retransmitted final flight
     // (which OpenSSL answers from inside SSL_read).
-    uint8_t buffer[16384];
+    uint8_t buffer[kMaxRecordPlaintext];
     while (is_active()) {
       const int read = SSL_read(ssl, buffer, sizeof buffer);
       if (read > 0) {
