@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -258,29 +259,30 @@ TEST(PacketClassifier, PayloadTypeIgnoresTheMarkerBit) {
   EXPECT_EQ(rtp_payload_type(Bytes{0x80}), std::nullopt);
 }
 
+// A transport in `role` whose sent datagrams land in `sent`.
+std::unique_ptr<DtlsTransport> started_transport(DtlsRole role, std::vector<Bytes>& sent) {
+  DtlsCallbacks callbacks;
+  callbacks.send_datagram = [&sent](std::span<const uint8_t> d) {
+    sent.emplace_back(d.begin(), d.end());
+  };
+  auto transport = DtlsTransport::create(DtlsConfig{}, std::move(callbacks));
+  if (!transport) return nullptr;
+  if (!(*transport)->start(role, DtlsParameters{}, role == DtlsRole::Server, Clock::now()))
+    return nullptr;
+  return std::move(transport).value();
+}
+
 // The first flight of a real DTLS client is a ClientHello; the server's answer and application
 // data are not, and neither is a record too short to hold a handshake header.
 TEST(PacketClassifier, ClientHelloDetectedInARealClientsFirstFlight) {
-  std::vector<Bytes> client_sent;
-  DtlsCallbacks callbacks;
-  callbacks.send_datagram = [&](std::span<const uint8_t> d) {
-    client_sent.emplace_back(d.begin(), d.end());
-  };
-  auto client = DtlsTransport::create(DtlsConfig{}, std::move(callbacks));
-  ASSERT_TRUE(client);
-  ASSERT_TRUE((*client)->start(DtlsRole::Client, DtlsParameters{}, false, Clock::now()));
+  std::vector<Bytes> client_sent, server_sent;
+  auto client = started_transport(DtlsRole::Client, client_sent);
+  auto server = started_transport(DtlsRole::Server, server_sent);
+  ASSERT_TRUE(client && server);
   ASSERT_FALSE(client_sent.empty());
   EXPECT_TRUE(is_dtls_client_hello(client_sent.front()));
 
-  std::vector<Bytes> server_sent;
-  DtlsCallbacks server_callbacks;
-  server_callbacks.send_datagram = [&](std::span<const uint8_t> d) {
-    server_sent.emplace_back(d.begin(), d.end());
-  };
-  auto server = DtlsTransport::create(DtlsConfig{}, std::move(server_callbacks));
-  ASSERT_TRUE(server);
-  ASSERT_TRUE((*server)->start(DtlsRole::Server, DtlsParameters{}, true, Clock::now()));
-  (*server)->handle_datagram(client_sent.front(), Clock::now());
+  server->handle_datagram(client_sent.front(), Clock::now());
   ASSERT_FALSE(server_sent.empty());  // HelloVerifyRequest or ServerHello flight
   for (const auto& datagram : server_sent) EXPECT_FALSE(is_dtls_client_hello(datagram));
 
