@@ -1,6 +1,7 @@
 #include "dtls_transport.hpp"
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <sys/time.h>
 
@@ -10,6 +11,7 @@
 #include <utility>
 #include <variant>
 
+#include "dtls_record.hpp"
 #include "openssl_handles.hpp"
 
 namespace dtlstransport {
@@ -281,9 +283,8 @@ class DtlsTransport::Impl {
   FailureReason failure_reason() const { return failure_reason_; }
   const std::string& failure_detail() const { return failure_detail_; }
   DtlsRole role() const { return role_; }
-  std::optional<SrtpProfile> srtp_profile() const {
-    return state_ == DtlsState::Connected ? profile_ : std::nullopt;
-  }
+  // Negotiated with a verified peer: readable from connected on, closed or failed included.
+  std::optional<SrtpProfile> srtp_profile() const { return verified_ ? profile_ : std::nullopt; }
   std::vector<uint8_t> remote_certificate_der() const {
     return verified_ ? certificate_to_der(peer_certificate_.get()) : std::vector<uint8_t>{};
   }
@@ -293,6 +294,7 @@ class DtlsTransport::Impl {
   std::string dtls_version() const {
     return ssl_ && SSL_is_init_finished(ssl_.get()) ? SSL_get_version(ssl_.get()) : "";
   }
+  uint64_t discarded_records() const { return discarded_records_; }
   std::string cipher_suite() const {
     return ssl_ && SSL_is_init_finished(ssl_.get()) ? SSL_get_cipher_name(ssl_.get()) : "";
   }
@@ -324,11 +326,45 @@ class DtlsTransport::Impl {
     return {};
   }
 
-  // Hands one datagram to OpenSSL and runs the state machine as far as it goes.
+  // Hands the plausible records of one datagram to OpenSSL (dtls_record.hpp) and runs the state
+  // machine as far as it goes.
   void feed(std::span<const uint8_t> datagram) {
-    incoming_ = datagram;
+    RecordScreen screen;
+    screen.handshake_finished = SSL_is_init_finished(ssl_.get());
+    screen.min_protected_body = min_protected_body(negotiated_cipher());
+    screened_.clear();
+    discarded_records_ += screen_records(datagram, screen, screened_);
+    if (screened_.empty()) return;
+    incoming_ = screened_;
     drive();
     incoming_ = {};
+  }
+
+  // The cipher suite in use or being negotiated; nullptr before the hellos.
+  const SSL_CIPHER* negotiated_cipher() const {
+    const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_.get());
+    return cipher ? cipher : SSL_get_pending_cipher(ssl_.get());
+  }
+
+  // The smallest body a record protected with `cipher` can have.
+  static size_t min_protected_body(const SSL_CIPHER* cipher) {
+    // Unknown yet: the smallest of the suites we offer (ChaCha20-Poly1305's tag).
+    constexpr size_t kAeadTag = 16;
+    if (!cipher) return kAeadTag;
+    if (SSL_CIPHER_is_aead(cipher)) {
+      // RFC 5288 §3: GCM records carry an 8-byte explicit nonce before the ciphertext and tag;
+      // RFC 7905 §2: ChaCha20-Poly1305 has none.
+      constexpr size_t kGcmExplicitNonce = 8;
+      return SSL_CIPHER_get_cipher_nid(cipher) == NID_chacha20_poly1305
+                 ? kAeadTag
+                 : kGcmExplicitNonce + kAeadTag;
+    }
+    // CBC (RFC 5246 §6.2.3.2): an explicit IV block, then MAC and at least one padding byte in
+    // whole blocks (with encrypt-then-MAC, RFC 7366, one block then the MAC: never less).
+    constexpr size_t kBlock = 16;
+    const EVP_MD* digest = EVP_get_digestbynid(SSL_CIPHER_get_digest_nid(cipher));
+    const size_t mac = digest ? static_cast<size_t>(EVP_MD_get_size(digest)) : 0;
+    return kBlock + (mac + 1 + kBlock - 1) / kBlock * kBlock;
   }
 
   void drive() {
@@ -443,6 +479,10 @@ class DtlsTransport::Impl {
                SSL_alert_desc_string_long(*received_fatal_alert_));
     } else if (received_close_notify_) {
       set_state(DtlsState::Closed);
+    } else if (sent_fatal_alert_) {
+      fail(FailureReason::ProtocolError,
+           std::string("we sent a fatal alert: ") + SSL_alert_desc_string_long(*sent_fatal_alert_) +
+               (openssl_text.empty() ? std::string() : " (" + openssl_text + ")"));
     } else {
       fail(FailureReason::ProtocolError,
            "DTLS error " + std::to_string(ssl_error) +
@@ -577,14 +617,19 @@ class DtlsTransport::Impl {
   }
 
   static void info_cb(const SSL* ssl, int where, int value) {
-    if (!(where & SSL_CB_READ_ALERT)) return;
+    // SSL_CB_READ_ALERT and SSL_CB_WRITE_ALERT share the SSL_CB_ALERT bit: test the direction.
+    if (!(where & SSL_CB_ALERT)) return;
     Impl* self = from_ssl(ssl);
     const int level = value >> 8;
     const int description = value & 0xff;
-    if (description == SSL_AD_CLOSE_NOTIFY) {
-      self->received_close_notify_ = true;
-    } else if (level == SSL3_AL_FATAL) {
-      self->received_fatal_alert_ = value;
+    if (where & SSL_CB_READ) {
+      if (description == SSL_AD_CLOSE_NOTIFY) {
+        self->received_close_notify_ = true;
+      } else if (level == SSL3_AL_FATAL) {
+        self->received_fatal_alert_ = value;
+      }
+    } else if (where & SSL_CB_WRITE && level == SSL3_AL_FATAL) {
+      self->sent_fatal_alert_ = value;
     }
   }
 
@@ -650,6 +695,7 @@ class DtlsTransport::Impl {
   bool fingerprint_mismatch_ = false;
   bool received_close_notify_ = false;
   std::optional<int> received_fatal_alert_;
+  std::optional<int> sent_fatal_alert_;
 
   TimePoint now_{};
   TimePoint handshake_deadline_{};
@@ -659,6 +705,8 @@ class DtlsTransport::Impl {
 
   std::deque<std::vector<uint8_t>> early_datagrams_;
   std::span<const uint8_t> incoming_;
+  std::vector<uint8_t> screened_;  // the records of the datagram being fed that OpenSSL may see
+  uint64_t discarded_records_ = 0;
   std::vector<uint8_t> pending_datagram_;
   std::deque<Event> queue_;
   bool delivering_ = false;
@@ -724,5 +772,6 @@ std::string DtlsTransport::remote_certificate_pem() const {
 }
 std::string DtlsTransport::dtls_version() const { return impl_->dtls_version(); }
 std::string DtlsTransport::cipher_suite() const { return impl_->cipher_suite(); }
+uint64_t DtlsTransport::discarded_records() const { return impl_->discarded_records(); }
 
 }  // namespace dtlstransport

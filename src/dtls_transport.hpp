@@ -137,11 +137,16 @@ class DtlsTransport {
   FailureReason failure_reason() const;
   const std::string& failure_detail() const;
   DtlsRole role() const;  // the role taken; Auto before start()
-  std::optional<SrtpProfile> srtp_profile() const;
+  // What was negotiated stays readable after Closed/Failed, until the transport is destroyed.
+  std::optional<SrtpProfile> srtp_profile() const;      // once the peer is verified
   std::vector<uint8_t> remote_certificate_der() const;  // empty until the peer is verified
   std::string remote_certificate_pem() const;           // "" until the peer is verified
   std::string dtls_version() const;                     // "DTLSv1.2" once connected
   std::string cipher_suite() const;                     // OpenSSL's name once connected
+  // Received records discarded before OpenSSL because nobody could have authenticated them
+  // (dtls_record.hpp): truncated, of an unknown type, version or epoch, too short for the cipher,
+  // or plaintext after the handshake. Counted, never fatal (RFC 6347 §4.1.2.7).
+  uint64_t discarded_records() const;
 
  private:
   std::unique_ptr<Impl> impl_;

@@ -23,7 +23,9 @@ class SecureBytes {
     }
     return *this;
   }
-  SecureBytes(SecureBytes&& other) noexcept : bytes_(std::move(other.bytes_)) { other.bytes_.clear(); }
+  SecureBytes(SecureBytes&& other) noexcept : bytes_(std::move(other.bytes_)) {
+    other.bytes_.clear();
+  }
   SecureBytes& operator=(SecureBytes&& other) noexcept {
     if (this != &other) {
       wipe();

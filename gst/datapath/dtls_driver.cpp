@@ -31,6 +31,7 @@ void rearm_timer_locked(EndpointImpl& impl) {
 void update_info_locked(EndpointImpl& impl) {
   std::lock_guard lock(impl.info_mutex);
   auto& t = *impl.dtls;
+  impl.discarded_dtls_records.store(t.discarded_records(), std::memory_order_relaxed);
   bool changed = impl.info.state != t.state() || impl.info.role != t.role();
   impl.info.state = t.state();
   impl.info.role = t.role();
@@ -145,10 +146,10 @@ dtlstransport::Status endpoint_prepare(GstDtlsTransportEndpoint* self,
     std::lock_guard info_lock(impl.info_mutex);
     impl.info = {};
   }
-  for (auto* counter :
-       {&impl.packets_sent, &impl.bytes_sent, &impl.packets_received, &impl.bytes_received,
-        &impl.rtcp_packets_sent, &impl.rtcp_packets_received, &impl.dropped_auth_failure,
-        &impl.dropped_replay, &impl.dropped_no_keys, &impl.dropped_malformed})
+  for (auto* counter : {&impl.packets_sent, &impl.bytes_sent, &impl.packets_received,
+                        &impl.bytes_received, &impl.rtcp_packets_sent, &impl.rtcp_packets_received,
+                        &impl.dropped_auth_failure, &impl.dropped_replay, &impl.dropped_no_keys,
+                        &impl.dropped_malformed, &impl.discarded_dtls_records})
     counter->store(0);
   return {};
 }

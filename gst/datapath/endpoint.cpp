@@ -130,7 +130,7 @@ EndpointInfo endpoint_info(GstDtlsTransportEndpoint* self) {
   info.dropped_auth_failure = impl.dropped_auth_failure;
   info.dropped_replay = impl.dropped_replay;
   info.dropped_no_keys = impl.dropped_no_keys;
-  info.dropped_malformed = impl.dropped_malformed;
+  info.dropped_malformed = impl.dropped_malformed + impl.discarded_dtls_records;
   return info;
 }
 

@@ -66,6 +66,8 @@ struct EndpointImpl {
   std::atomic<uint64_t> rtcp_packets_sent{0}, rtcp_packets_received{0};
   std::atomic<uint64_t> dropped_auth_failure{0}, dropped_replay{0}, dropped_no_keys{0},
       dropped_malformed{0};
+  // DTLS records the core discarded unread (dtls_record.hpp); part of dropped-malformed.
+  std::atomic<uint64_t> discarded_dtls_records{0};
 
   // Received RTP's caps per payload type (RFC 3550 §5.1: 7 bits, so 128 of them).
   static constexpr size_t kPayloadTypes = 128;

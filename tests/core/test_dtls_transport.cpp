@@ -304,6 +304,28 @@ TEST(DtlsTransport, StopSendsCloseNotifyAndPeerCloses) {
   EXPECT_EQ(link.log_b().states, expected);
 }
 
+// What was negotiated is what an application logs at the end of a call: it stays readable on both
+// sides after close_notify.
+TEST(DtlsTransport, NegotiatedParametersOutliveTheAssociation) {
+  MemoryLink link(config_with(0), config_with(1));
+  link.start(DtlsRole::Client, DtlsRole::Server);
+  ASSERT_TRUE(link.run_until_settled());
+  const auto profile = link.a().srtp_profile();
+  const std::string cipher = link.a().cipher_suite();
+  ASSERT_TRUE(profile.has_value());
+  link.a().stop();
+  link.advance(100ms);
+  for (DtlsTransport* side : {&link.a(), &link.b()}) {
+    ASSERT_EQ(side->state(), DtlsState::Closed);
+    EXPECT_EQ(side->srtp_profile(), profile);
+    EXPECT_EQ(side->cipher_suite(), cipher);
+    EXPECT_EQ(side->dtls_version(), "DTLSv1.2");
+    EXPECT_FALSE(side->remote_certificate_pem().empty());
+  }
+  EXPECT_EQ(link.a().role(), DtlsRole::Client);
+  EXPECT_EQ(link.b().role(), DtlsRole::Server);
+}
+
 TEST(DtlsTransport, ApplicationDataBothWays) {
   MemoryLink link(config_with(0), config_with(1));
   link.start(DtlsRole::Client, DtlsRole::Server);
