@@ -85,6 +85,22 @@ std::optional<std::string> negotiated_profile(const std::string& output) {
   return line_value(output, "SRTP Extension negotiated, profile=");
 }
 
+// The alert OpenSSL reports having received when a handshake ends in one: its error line ends in
+// "…:SSL alert number 42" (apps print it with ERR_print_errors, on stderr, unbuffered).
+std::optional<int> received_alert(const std::string& output) {
+  const auto number = line_value(output, "SSL alert number ");
+  if (!number || number->empty() || !std::all_of(number->begin(), number->end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) != 0;
+      })) {
+    return std::nullopt;
+  }
+  return std::stoi(*number);
+}
+
+// RFC 5246 §7.2.2: the alert for a certificate that was rejected. The core rejects a certificate
+// that matches no remote fingerprint with it, inside the handshake (RFC 8122 §5).
+constexpr int kBadCertificateAlert = 42;
+
 // RFC 5764 §4.2: the exporter output is client_write_SRTP_master_key | server_write_SRTP_master_key
 // | client_write_SRTP_master_salt | server_write_SRTP_master_salt.
 std::string rfc5764_layout(const SrtpKeys& keys, DtlsRole local_role) {
@@ -361,10 +377,76 @@ TEST_F(OpensslInterop, WrongFingerprintForSServerFailsWithoutKeys) {
   EXPECT_EQ(std::count(core->log().states.begin(), core->log().states.end(), DtlsState::Connected),
             0);
   EXPECT_TRUE(core->transport().remote_certificate_der().empty());
-  // The core aborted at the server's Certificate, before its own Finished: s_server cannot have
-  // completed a handshake, so it cannot have exported anything either.
-  server->read_available();
-  EXPECT_FALSE(keying_material(server->output()).has_value());
+  // The core aborted at the server's Certificate, before its own Finished, with a bad_certificate
+  // alert. Wait (bounded) until s_server reports how its side ended: the alert, or, had the core
+  // finished the handshake, the keying material it prints at the end of a completed one.
+  const bool reported = server->wait_for_output_where(
+      [](const std::string& output) {
+        return received_alert(output).has_value() || keying_material(output).has_value();
+      },
+      Clock::now() + kHandshakeLimit);
+  ASSERT_TRUE(reported) << "s_server reported neither an alert nor a completed handshake";
+  EXPECT_EQ(received_alert(server->output()), kBadCertificateAlert);
+  EXPECT_FALSE(keying_material(server->output()).has_value())
+      << "s_server completed the handshake with a client that should have refused it";
+  EXPECT_FALSE(negotiated_profile(server->output()).has_value());
+}
+
+// The same rule in the server role: s_client presents a certificate that matches none of the
+// fingerprints the core was given, so the core must refuse it at the client's Certificate, send
+// bad_certificate and never finish the handshake (RFC 8122 §5, RFC 5763 §5).
+TEST_F(OpensslInterop, WrongFingerprintForSClientFailsWithoutKeys) {
+  const SrtpProfile profile = SrtpProfile::Aes128CmSha1_80;
+  auto server_identity = make_identity("server");
+  auto client_identity = make_identity("client");
+  auto stranger = Certificate::generate();
+  ASSERT_TRUE(server_identity && client_identity && stranger.ok());
+  ASSERT_NE(stranger->fingerprint(), client_identity->certificate.fingerprint());
+
+  std::string error;
+  DtlsConfig config;
+  config.certificates = {server_identity->certificate};
+  auto core = UdpDtlsEndpoint::create(std::move(config), error);
+  ASSERT_TRUE(core) << error;
+  const Status started = core->transport().start(
+      DtlsRole::Server, DtlsParameters{DtlsRole::Client, {stranger->fingerprint()}}, true,
+      Clock::now());
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  ChildProcess* client =
+      spawn({openssl_binary(), "s_client", "-dtls1_2", "-connect",
+             "127.0.0.1:" + std::to_string(core->socket().port()), "-cert",
+             client_identity->certificate_path, "-key", client_identity->key_path, "-use_srtp",
+             std::string(openssl_name(profile)), "-keymatexport", "EXTRACTOR-dtls_srtp",
+             "-keymatexportlen", std::to_string(export_length(profile))});
+  ASSERT_NE(client, nullptr);
+
+  // Until the core has settled and s_client has said how its side ended: the alert, or the
+  // summary it prints once its final flight is out (whose last line is the keying material).
+  UdpDtlsEndpoint* raw = core.get();
+  const bool settled = core->run_until(
+      [&] {
+        return raw->settled() && (received_alert(client->output()).has_value() ||
+                                  keying_material(client->output()).has_value());
+      },
+      Clock::now() + kHandshakeLimit, {client});
+  EXPECT_TRUE(settled) << "core in state " << dtls_state_name(core->transport().state());
+
+  EXPECT_EQ(core->transport().state(), DtlsState::Failed);
+  EXPECT_EQ(core->transport().failure_reason(), FailureReason::FingerprintMismatch)
+      << core->transport().failure_detail();
+  EXPECT_TRUE(core->log().keys.empty()) << "keys exported for an unverified peer";
+  EXPECT_EQ(std::count(core->log().states.begin(), core->log().states.end(), DtlsState::Connected),
+            0);
+  EXPECT_TRUE(core->transport().remote_certificate_der().empty());
+  EXPECT_EQ(received_alert(client->output()), kBadCertificateAlert);
+  // A client's summary looks the same whether or not the server finished the handshake (DTLS 1.2:
+  // the client's final flight is out before the server's Finished), and OpenSSL 3.0 prints a
+  // "Keying material" line even for a failed one, so neither proves anything here. What does:
+  // s_client exits, with an error, after a failed handshake; after a completed one it stays
+  // connected, reading its standard input (which we hold open).
+  EXPECT_TRUE(client->wait_for_exit(Clock::now() + kStartLimit))
+      << "s_client is still connected: the core completed the handshake";
+  EXPECT_NE(client->exit_code(), std::optional<int>(0));
 }
 
 // RFC 8122 §5: any listed hash function may be used and the hex is case-insensitive; a lower-case

@@ -250,9 +250,18 @@ class ChildProcess {
 
   // Waits until the output contains `text`; false on deadline or when the output ends first.
   bool wait_for_output(std::string_view text, TimePoint deadline) {
+    return wait_for_output_where(
+        [text](const std::string& output) { return output.find(text) != std::string::npos; },
+        deadline);
+  }
+
+  // Waits until `done(output so far)` holds; false on deadline or when the output ends (the
+  // child and any grandchild closed it) with `done` still false.
+  bool wait_for_output_where(const std::function<bool(const std::string&)>& done,
+                             TimePoint deadline) {
     for (;;) {
       read_available();
-      if (text_.find(text) != std::string::npos) return true;
+      if (done(text_)) return true;
       if (!output_.valid()) return false;
       const auto now = Clock::now();
       if (now >= deadline) return false;

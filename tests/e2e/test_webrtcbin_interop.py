@@ -7,7 +7,10 @@ into dtlstransportbin's properties and builds the SDP answer from ours (local-ic
 local-fingerprint, the DTLS role -> a=setup, local-candidates, a=rtcp-mux, the same payload
 type). VP8 flows both ways; pass when each side has decoded >= MIN_FRAMES frames within
 DEADLINE_S, our bin is connected as the DTLS client (RFC 5763 §5: the answerer to an actpass offer
-that is not ICE controlling) and the negotiated profile is one webrtcbin supports.
+that is not ICE controlling), and both sides use the SRTP profile the DTLS server must pick: its
+own most preferred profile among those our ClientHello offered (RFC 5764 §4.1.1; webrtcbin is the
+server here). Our side reports it in `srtp-profile` and in `stats`; webrtcbin's dtlsenc/dtlsdec
+report the cipher and authentication they were keyed with.
 """
 import sys
 
@@ -19,6 +22,12 @@ gi.require_version("GstWebRTC", "1.0")
 from gi.repository import GLib, Gst, GstSdp, GstWebRTC  # noqa: E402
 
 MIN_FRAMES = 30
+# The SRTP profiles gst-plugins-bad 1.22's DTLS elements (inside webrtcbin) configure, in their
+# order of preference: only this one (SSL_set_tlsext_use_srtp in gstdtlsconnection.c; also the
+# only profile name in libgstdtls.so).
+WEBRTCBIN_PROFILES = ["SRTP_AES128_CM_SHA1_80"]
+# What dtlsenc/dtlsdec's srtp-cipher/srtp-auth (GstDtlsSrtpCipher, GstDtlsSrtpAuth) mean.
+DTLS_ELEMENT_PROFILES = {(1, 1): "SRTP_AES128_CM_SHA1_32", (1, 2): "SRTP_AES128_CM_SHA1_80"}
 DEADLINE_S = 60
 VIDEO = ("videotestsrc is-live=true pattern={pattern} "
          "! video/x-raw,width=320,height=240,framerate=30/1 "
@@ -230,6 +239,25 @@ class Interop:
         self.opipe.set_state(Gst.State.PLAYING)
         return GLib.SOURCE_REMOVE
 
+    def webrtcbin_profiles(self):
+        """{element name: profile} for the dtlsenc/dtlsdec elements inside webrtcbin."""
+        profiles = {}
+        iterator = self.webrtc.iterate_recurse()
+        while True:
+            result, element = iterator.next()
+            if result == Gst.IteratorResult.RESYNC:
+                iterator.resync()
+                profiles.clear()
+                continue
+            if result != Gst.IteratorResult.OK:
+                break
+            factory = element.get_factory()
+            if factory and factory.get_name() in ("dtlsenc", "dtlsdec"):
+                key = (element.get_property("srtp-cipher"), element.get_property("srtp-auth"))
+                profiles[f"{factory.get_name()} {element.get_name()}"] = \
+                    DTLS_ELEMENT_PROFILES.get(key, f"unknown cipher/auth {key}")
+        return profiles
+
     def run(self):
         GLib.timeout_add_seconds(DEADLINE_S, self.finish, False, f"timeout after {DEADLINE_S} s")
         self.wpipe.set_state(Gst.State.PLAYING)
@@ -237,8 +265,10 @@ class Interop:
         stats = self.bin.get_property("stats")
         dtls_role = self.bin.get_property("dtls-role").value_nick
         profile = self.bin.get_property("srtp-profile")
+        offered = (self.bin.get_property("srtp-profiles") or "").split(":")
         final_state = self.bin.get_property("state").value_nick
         peer_state = self.webrtc.get_property("connection-state")
+        peer_profiles = self.webrtcbin_profiles()
         for pipe in (self.wpipe, self.opipe):
             pipe.set_state(Gst.State.NULL)
         ok, why = self.result
@@ -248,6 +278,31 @@ class Interop:
         log(f"states: {self.states} (now {final_state}); dtls-role {dtls_role}; "
             f"srtp-profile {profile}")
         log(f"stats: {stats.to_string() if stats else None}")
+        log(f"srtp-profiles offered: {offered}; webrtcbin's DTLS elements: {peer_profiles}")
+        # The DTLS server (webrtcbin) picks its most preferred profile that we offered.
+        expected = next((p for p in WEBRTCBIN_PROFILES if p in offered), None)
+        if ok and expected is None:
+            ok, why = False, f"we offered {offered}, none of webrtcbin's {WEBRTCBIN_PROFILES}"
+        if ok and profile != expected:
+            ok, why = False, f"srtp-profile is {profile}, expected {expected}"
+        if ok and stats.get_string("srtp-profile") != profile:
+            ok, why = False, (f"stats say srtp-profile {stats.get_string('srtp-profile')}, "
+                              f"the property says {profile}")
+        if ok and (not peer_profiles or set(peer_profiles.values()) != {profile}):
+            ok, why = False, f"webrtcbin's DTLS elements use {peer_profiles}, we use {profile}"
+        if ok and final_state != "connected":
+            ok, why = False, f"state is {final_state} after the frames, not connected"
+        if ok and stats.get_string("dtls-version") != "DTLSv1.2":
+            ok, why = False, f"stats say dtls-version {stats.get_string('dtls-version')}"
+        if ok and stats.get_string("dtls-role") != dtls_role:
+            ok, why = False, f"stats say dtls-role {stats.get_string('dtls-role')}, not {dtls_role}"
+        if ok and stats.get_uint64("packets-sent")[1] == 0:
+            ok, why = False, "stats say no packet sent"
+        # A clean loopback link with a correctly keyed peer: nothing fails authentication or
+        # replay. (Packets before the keys are counted in dropped-no-keys, which may be > 0.)
+        for counter in ("dropped-auth-failure", "dropped-replay"):
+            if ok and stats.get_uint64(counter)[1] != 0:
+                ok, why = False, f"stats say {counter} = {stats.get_uint64(counter)[1]}"
         if ok and dtls_role != "client":
             ok, why = False, f"expected DTLS client as the controlled answerer, got {dtls_role}"
         if ok and (not self.states or self.states[-1] != "connected"):
