@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Builds and runs the whole test suite and ends with a line `N passed, N failed`.
+# Builds and runs the whole test suite and ends with a line `N passed, N failed, N skipped`.
 #
 #   1. scripts/deps.sh (apt-get what is missing; needs root only then)
-#   2. `build`: warnings as errors, every suite (core GoogleTest, element gst-check tests), then
-#      the core tests again under valgrind memcheck
+#   2. `build`: warnings as errors, every suite (-Dtests=enabled: a suite whose dependency is
+#      missing fails the configure instead of vanishing), then the core test binaries again under
+#      valgrind memcheck (only when that build succeeded: never stale binaries)
 #   3. `build-asan`: AddressSanitizer + UndefinedBehaviorSanitizer, with leak detection: the core
 #      suite, and the plugin with the gst and element suites (issue 3: the 50 NULL<->PLAYING
 #      cycles of test_element_lifecycle run here)
 #   4. `build-fuzz`: clang + libFuzzer targets, each run for FUZZ_SECONDS (default 30)
 #   5. `bench/run --quick` (build-bench): the benchmarks must run; their numbers are not judged
-#   6. a count of the individual test cases of every step (scripts/summarize.py)
+#   6. a count of the individual test cases of every step (scripts/summarize.py): a suite or step
+#      on its list that did not run fails the run; with CI=true, so does a skipped test
 #
 # Environment:
-#   TEST_QUICK=1     steps 1, 2 and 6 only (for developers; ignored when CI=true)
+#   TEST_QUICK=1     steps 1, 2 (without valgrind) and 6 only, for developers; the steps left out
+#                    are reported as not run (ignored when CI=true)
 #   FUZZ_SECONDS=N   seconds per fuzz target (default 30)
 #   BUILD_DIR, ASAN_BUILD_DIR, FUZZ_BUILD_DIR, BENCH_BUILD_DIR   build directories (default build,
 #                    build-asan, build-fuzz, build-bench, relative to the repository)
@@ -28,8 +31,13 @@ asan_dir=${ASAN_BUILD_DIR:-build-asan}
 fuzz_dir=${FUZZ_BUILD_DIR:-build-fuzz}
 fuzz_seconds=${FUZZ_SECONDS:-30}
 quick=${TEST_QUICK:-0}
+summary_flags=()
 if [[ ${CI:-} == true ]]; then
   quick=0
+  summary_flags+=(--ci)
+fi
+if [[ $quick == 1 ]]; then
+  summary_flags+=(--quick)
 fi
 
 run_file=$(mktemp /tmp/test-run.XXXXXX)
@@ -42,25 +50,36 @@ step() {
   echo "=== $* ==="
 }
 
-# record_stage NAME STATUS: STATUS is an exit code (0 = pass) or "skip".
-record_stage() {
-  local result
-  case $2 in
-    skip) result=skip ;;
-    0) result=pass ;;
-    *) result=fail ;;
-  esac
-  echo "stage $1 $result" >>"$run_file"
+# The run file scripts/summarize.py counts (its docstring has the format).
+# record_failed_stage NAME: a step that could not run (configure, build): one failed case.
+record_failed_stage() {
+  echo "stage $1 fail" >>"$run_file"
 }
 
-# run_meson_tests DIR [meson test options...]
+# record_case STEP SUITE NAME STATUS: one case run outside meson; STATUS is an exit code.
+record_case() {
+  echo "case $1 $2 $3 $([[ $4 == 0 ]] && echo pass || echo fail)" >>"$run_file"
+}
+
+# run_meson_tests STEP DIR [meson test options...]
 run_meson_tests() {
-  local dir=$1
-  shift
+  local step=$1 dir=$2
+  shift 2
   local start status=0
   start=$(date +%s.%N)
   meson test -C "$dir" --no-rebuild --print-errorlogs "$@" || status=$?
-  echo "meson $dir $start $status" >>"$run_file"
+  echo "meson $step $dir $start $status" >>"$run_file"
+}
+
+# suite_tests DIR SUITE: `name executable` of each test of SUITE in DIR as configured now (not
+# whatever binaries an older configuration left behind).
+suite_tests() {
+  python3 - "$1/meson-info/intro-tests.json" "$2" <<'EOF'
+import json, sys
+for test in json.load(open(sys.argv[1], encoding="utf-8")):
+    if any(s.split(":", 1)[-1] == sys.argv[2] for s in test["suite"]):
+        print(test["name"], test["cmd"][0])
+EOF
 }
 
 # timed LABEL COMMAND...: runs COMMAND, remembers its wall time for the summary.
@@ -77,20 +96,23 @@ timed() {
 step "dependencies"
 if ! bash scripts/deps.sh; then
   echo "test: cannot install the dependencies" >&2
-  echo "0 passed, 1 failed"
+  echo "0 passed, 1 failed, 0 skipped"
   exit 1
 fi
 
 # --- 2. main build: all suites ---------------------------------------------------------------
 main_build() {
-  configure "$build_dir" --werror || { record_stage configure-main 1; return 1; }
-  build "$build_dir" || { record_stage build-main 1; return 1; }
+  configure "$build_dir" --werror -Dtests=enabled -Dgst=enabled -Dbench=false ||
+    { record_failed_stage configure-main; return 1; }
+  build "$build_dir" || { record_failed_stage build-main; return 1; }
 }
 main_tests() {
-  run_meson_tests "$build_dir"
+  run_meson_tests main "$build_dir"
 }
+main_ok=0
 step "main build ($build_dir, --werror)"
 if timed "main build" main_build; then
+  main_ok=1
   step "all suites ($build_dir)"
   timed "main tests" main_tests
 fi
@@ -99,24 +121,28 @@ fi
 # ASan/LSan below covers the element too; memcheck is the second opinion the project promises for
 # the core ("no leaks under valgrind"): uninitialised reads, definite leaks. The RSA-4096 key
 # generations are left out (minutes under valgrind, nothing the other cases do not cover).
+# One case per test binary run; none run is a missing suite in the summary.
 valgrind_core() {
-  local status=0 test
-  for test in "$build_dir"/tests/core/test_*; do
-    [[ -f $test && -x $test ]] || continue
-    if ! GTEST_FILTER='-*Rsa4096*:*4104*' valgrind -q --error-exitcode=1 --leak-check=full \
-      --errors-for-leak-kinds=definite "$test" --gtest_brief=1 >/dev/null; then
-      echo "valgrind: $(basename "$test") has memcheck errors or failed" >&2
+  local status=0 name test test_status
+  while read -r name test; do
+    test_status=0
+    GTEST_FILTER='-*Rsa4096*:*4104*' valgrind -q --error-exitcode=1 --leak-check=full \
+      --errors-for-leak-kinds=definite "$test" --gtest_brief=1 </dev/null >/dev/null || test_status=$?
+    if ((test_status != 0)); then
+      echo "valgrind: $name has memcheck errors or failed" >&2
       status=1
     fi
-  done
-  record_stage valgrind-core "$status"
+    record_case valgrind core "$name" "$test_status"
+  done < <(suite_tests "$build_dir" core)
   return $status
 }
 if [[ $quick == 1 ]]; then
-  step "valgrind: skipped (TEST_QUICK=1)"
-elif [[ -d $build_dir/tests/core ]]; then
+  step "valgrind: not run (TEST_QUICK=1)"
+elif [[ $main_ok == 1 ]]; then
   step "core tests under valgrind memcheck ($build_dir)"
   timed "valgrind core" valgrind_core
+else
+  step "valgrind: not run ($build_dir did not build)"
 fi
 
 # --- 3. sanitizers: core, gst and element suites -------------------------------------------
@@ -126,8 +152,8 @@ asan_build() {
   # tests still run in seconds. The plugin is built too: the gst-check binaries, themselves built
   # with ASan, load it in-process, so no LD_PRELOAD is needed. Not the benchmarks.
   configure "$asan_dir" --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
-    -Dbench=false || { record_stage configure-asan 1; return 1; }
-  build "$asan_dir" || { record_stage build-asan 1; return 1; }
+    -Dtests=enabled -Dgst=enabled -Dbench=false || { record_failed_stage configure-asan; return 1; }
+  build "$asan_dir" || { record_failed_stage build-asan; return 1; }
 }
 # GStreamer's registry for the ASan suites, written before they run. gst-plugin-scanner is not
 # built with ASan and cannot load the ASan plugin, so the tests set GST_REGISTRY_FORK=no; but then
@@ -138,7 +164,11 @@ asan_build() {
 asan_gst_registries() {
   local asan_runtime registry plugin_path status=0
   asan_runtime=$(ldd "$asan_dir/gst/libgstdtlstransport.so" 2>/dev/null | awk '/libasan/ { print $3 }')
-  [[ -n $asan_runtime ]] || return 0 # no plugin (no GStreamer): nothing to prepare
+  if [[ -z $asan_runtime ]]; then
+    echo "test: $asan_dir/gst/libgstdtlstransport.so is missing or not built with ASan" >&2
+    record_failed_stage asan-gst-registry
+    return 1
+  fi
   while read -r registry plugin_path; do
     LD_PRELOAD=$asan_runtime ASAN_OPTIONS=detect_leaks=0 GST_REGISTRY=$registry \
       GST_PLUGIN_PATH=$plugin_path gst-inspect-1.0 dtlstransport >/dev/null || status=$?
@@ -153,7 +183,7 @@ for test in json.load(sys.stdin):
         print(*pair)')
   if ((status != 0)); then
     echo "test: gst-inspect-1.0 could not write the ASan build's GStreamer registry" >&2
-    record_stage asan-gst-registry 1
+    record_failed_stage asan-gst-registry
   fi
   return $status
 }
@@ -161,12 +191,10 @@ asan_tests() {
   # One `meson test` run for all three suites: its testlog.json is what the summary counts.
   # The e2e suite (Python, an uninstrumented interpreter) does not run here.
   local suites=(--suite core)
-  if [[ -f $asan_dir/gst/libgstdtlstransport.so ]]; then
-    # Without a registry the gst-check cases would hang: then only the core suite runs (and the
-    # failed registry stage counts as a failure).
-    if asan_gst_registries; then
-      suites+=(--suite gst --suite element)
-    fi
+  # Without a registry the gst-check cases would hang: then only the core suite runs, and the
+  # summary reports the gst and element suites as missing.
+  if asan_gst_registries; then
+    suites+=(--suite gst --suite element)
   fi
   # ASan: leaks are failures; fast_unwind_on_malloc=0 gives full allocation stacks through GLib
   # and OpenSSL (built without frame pointers), which scripts/lsan.supp needs to match
@@ -178,10 +206,10 @@ asan_tests() {
     LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/scripts/lsan.supp:print_suppressions=0} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
     GST_REGISTRY_FORK=no G_SLICE=always-malloc CK_TIMEOUT_MULTIPLIER=3 \
-    run_meson_tests "$asan_dir" --timeout-multiplier 3 "${suites[@]}"
+    run_meson_tests asan "$asan_dir" --timeout-multiplier 3 "${suites[@]}"
 }
 if [[ $quick == 1 ]]; then
-  step "sanitizers: skipped (TEST_QUICK=1)"
+  step "sanitizers: not run (TEST_QUICK=1)"
 else
   step "sanitizer build ($asan_dir: address, undefined)"
   if timed "asan build" asan_build; then
@@ -193,40 +221,47 @@ fi
 # --- 4. fuzzing ------------------------------------------------------------------------------
 fuzz_build() {
   CC=clang CXX=clang++ configure "$fuzz_dir" -Dfuzzing=true -Dgst=disabled -Dtests=disabled \
-    -Dbench=false || { record_stage configure-fuzz 1; return 1; }
-  build "$fuzz_dir" || { record_stage build-fuzz 1; return 1; }
+    -Dbench=false || { record_failed_stage configure-fuzz; return 1; }
+  build "$fuzz_dir" || { record_failed_stage build-fuzz; return 1; }
 }
+# One case per target from run-all.sh's `== TARGET: ok|FAILED|MISSING` lines; a target on the
+# summary's list that printed none is missing there.
 fuzz_run() {
-  local status=0
-  bash tests/fuzz/run-all.sh "$fuzz_dir" "$fuzz_seconds" || status=$?
-  record_stage fuzz-targets "$status"
+  local status=0 log target result counted=0
+  log=$(mktemp /tmp/test-fuzz.XXXXXX)
+  sh tests/fuzz/run-all.sh "$fuzz_dir" "$fuzz_seconds" 2>&1 | tee "$log" || status=$?
+  while read -r target result; do
+    record_case fuzz "$target" "$target" "$([[ $result == ok ]] && echo 0 || echo 1)"
+    counted=1
+  done < <(sed -n -E 's/^== (fuzz_[A-Za-z0-9_]+): (ok|FAILED|MISSING).*/\1 \2/p' "$log")
+  rm -f "$log"
+  if ((status != 0 && counted == 0)); then
+    record_failed_stage fuzz-run
+  fi
   return $status
 }
 if [[ $quick == 1 ]]; then
-  step "fuzzing: skipped (TEST_QUICK=1)"
+  step "fuzzing: not run (TEST_QUICK=1)"
 else
   step "fuzz build ($fuzz_dir, clang, libFuzzer)"
   if timed "fuzz build" fuzz_build; then
-    if [[ -f tests/fuzz/run-all.sh ]]; then
-      step "fuzz targets, ${fuzz_seconds}s each"
-      timed "fuzz run" fuzz_run
-    else
-      echo "tests/fuzz/run-all.sh does not exist yet: no fuzz target run"
-    fi
+    step "fuzz targets, ${fuzz_seconds}s each"
+    timed "fuzz run" fuzz_run
   fi
 fi
 
 # --- 5. benchmarks ---------------------------------------------------------------------------
-# bench/run --quick builds its own release build and must simply run: one case, passed or failed.
+# bench/run --quick builds its own release build (-Dbench=true; it fails when a benchmark does
+# not build or run) and must simply run: one case, passed or failed.
 bench_quick() {
   local status=0
   # bench/run bounds its element figures itself; this bound is for a hang anywhere else.
   timeout --kill-after=10 900 bash bench/run --quick || status=$?
-  record_stage bench-quick "$status"
+  record_case bench quick bench/run "$status"
   return $status
 }
 if [[ $quick == 1 ]]; then
-  step "benchmarks: skipped (TEST_QUICK=1)"
+  step "benchmarks: not run (TEST_QUICK=1)"
 else
   step "benchmarks (bench/run --quick, ${BENCH_BUILD_DIR:-build-bench})"
   timed "bench quick" bench_quick
@@ -236,4 +271,4 @@ fi
 step "summary"
 timings+=("$(printf '%-28s %4ds' "total" $((SECONDS - script_start)))")
 printf '%s\n' "${timings[@]}"
-python3 scripts/summarize.py "$run_file"
+python3 scripts/summarize.py "${summary_flags[@]}" "$run_file"
