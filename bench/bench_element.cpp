@@ -1,7 +1,7 @@
 // Element figures (need the plugin from gst/ on GST_PLUGIN_PATH), each ours next to an anchor run
 // in the same process:
 //   3. Time to connected on 127.0.0.1 vs a webrtcbin pair (median, p90); then variants of ours:
-//      the first ClientHello dropped (`drop-first-client-hello`), and libnice settings written to
+//      the first ClientHello dropped (the fixture's pad probe), and libnice settings written to
 //      the agent through `ice-agent` in READY (stun-pacing-timer, stun-initial-timeout).
 //   2. Data path, 1200-byte RTP: appsrc → rtp_sink … rtp_src → fakesink of a connected pair vs
 //      appsrc ! srtpenc ! udpsink … udpsrc ! srtpdec ! fakesink with the same profile and keys.
@@ -11,15 +11,15 @@
 //      by one bench thread): time to all connected, then with media flowing process CPU,
 //      delivery, RSS, threads and fds per transport.
 //
-// Figure 3, ours: two dtlstransportbin, each alone in a pipeline, local-addresses=127.0.0.1. Both
-// go to READY (certificate generated, candidates gathered), exchange ICE credentials, fingerprints
-// and candidates through properties (what the application learns from the SDP), then t0 = just
-// before both are set PLAYING; t1 = when the later of the two `state` notifications says
-// connected. Certificate generation and gathering are outside the timed span.
-// webrtcbin: the usual offer/answer between two webrtcbin with one sendrecv video transceiver,
-// 127.0.0.1 added to each ICE agent, candidates trickled directly; t0 = the answer set on the
-// offerer (the last signalling step), t1 = both `connection-state` connected (ICE + DTLS).
-// Both: wall time (this is latency, not CPU cost), fresh elements per run.
+// Figure 3, ours: two dtlstransportbin, each alone in a pipeline, local-addresses=127.0.0.1 (the
+// two-bin fixture of tests/fixture/bin_pair.h). Both go to READY (certificate generated,
+// candidates gathered), exchange ICE credentials, fingerprints and candidates through properties
+// (what the application learns from the SDP), then t0 = just before both are set PLAYING; t1 = when
+// the later of the two `state` notifications says connected. Certificate generation and gathering
+// are outside the timed span. webrtcbin: the usual offer/answer between two webrtcbin with one
+// sendrecv video transceiver, 127.0.0.1 added to each ICE agent, candidates trickled directly; t0 =
+// the answer set on the offerer (the last signalling step), t1 = both `connection-state` connected
+// (ICE + DTLS). Both: wall time (this is latency, not CPU cost), fresh elements per run.
 #include <gst/gst.h>
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
@@ -35,14 +35,16 @@
 #include <vector>
 
 #include "bench_common.hpp"
+#include "bin_pair.h"
 
 namespace {
 
 int64_t now_us() { return g_get_monotonic_time(); }
 
-struct Endpoint {
-  GstElement* pipeline = nullptr;
-  GstElement* bin = nullptr;
+// One side, ours or webrtcbin: its pipeline and transport element (owned references, dropped by
+// shut_down() or the destructor), and when it connected.
+struct Endpoint : binpair::Endpoint {
+  explicit Endpoint(std::string name = "") : binpair::Endpoint(std::move(name)) {}
   std::atomic<int64_t> connected_at{0};
   std::atomic<bool> failed{false};
 };
@@ -71,56 +73,22 @@ void on_our_state(GObject* bin, GParamSpec*, gpointer data) {
   }
 }
 
-std::string get_string(GObject* object, const char* property) {
-  gchar* value = nullptr;
-  g_object_get(object, property, &value, nullptr);
-  std::string result = value != nullptr ? value : "";
-  g_free(value);
-  return result;
-}
-
-std::string joined_candidates(GObject* bin) {
-  gchar** candidates = nullptr;
-  g_object_get(bin, "local-candidates", &candidates, nullptr);
-  std::string joined;
-  for (gchar** c = candidates; c != nullptr && *c != nullptr; ++c) {
-    if (!joined.empty()) joined += ";";
-    joined += *c;
+// A pair of ours from the two-bin fixture: the sender (ICE controlling, so the DTLS server) and
+// the receiver, each a pipeline holding BINPAIR_BIN, connected when both `state`s say so.
+class OurPair : public binpair::BinPair {
+ public:
+  OurPair()
+      : BinPair(std::make_unique<Endpoint>("sender"), std::make_unique<Endpoint>("receiver")) {}
+  Endpoint& tx() { return static_cast<Endpoint&>(first()); }
+  Endpoint& rx() { return static_cast<Endpoint&>(second()); }
+  bool build(const std::string& sender, const std::string& receiver, std::string& error) {
+    if (!BinPair::build(sender, receiver, &error)) return false;
+    set_controlling(true, false);
+    for (Endpoint* e : {&tx(), &rx()})
+      g_signal_connect(e->bin, "notify::state", G_CALLBACK(on_our_state), e);
+    return true;
   }
-  g_strfreev(candidates);
-  return joined;
-}
-
-// Builds `description` (a gst-launch line with a dtlstransportbin named "t") into a pipeline.
-bool make_ours(Endpoint& endpoint, bool controlling, const char* description = nullptr) {
-  if (description == nullptr) {
-    endpoint.pipeline = gst_pipeline_new(nullptr);
-    endpoint.bin = gst_element_factory_make("dtlstransportbin", "t");
-    if (endpoint.bin == nullptr) return false;
-    gst_bin_add(GST_BIN(endpoint.pipeline), endpoint.bin);
-  } else {
-    GError* parse_error = nullptr;
-    endpoint.pipeline = gst_parse_launch(description, &parse_error);
-    if (parse_error) g_error_free(parse_error);  // non-null pipeline + error = a warning only
-    if (endpoint.pipeline == nullptr) return false;
-    endpoint.bin = gst_bin_get_by_name(GST_BIN(endpoint.pipeline), "t");
-    if (endpoint.bin == nullptr) return false;
-    gst_object_unref(endpoint.bin);  // the pipeline keeps it alive
-  }
-  g_object_set(endpoint.bin, "local-addresses", "127.0.0.1", "ice-controlling", controlling,
-               nullptr);
-  g_signal_connect(endpoint.bin, "notify::state", G_CALLBACK(on_our_state), &endpoint);
-  return true;
-}
-
-void destroy(Endpoint& endpoint) {
-  if (endpoint.pipeline != nullptr) {
-    gst_element_set_state(endpoint.pipeline, GST_STATE_NULL);
-    gst_object_unref(endpoint.pipeline);
-  }
-  endpoint.pipeline = nullptr;
-  endpoint.bin = nullptr;
-}
+};
 
 // What a run of ours changes from the element's defaults. Negative = leave libnice's default.
 struct OurOptions {
@@ -133,19 +101,17 @@ struct OurOptions {
 
 // Both to READY (certificate, gathering: outside any timed span), ICE agent tuning, then the
 // exchange of credentials, fingerprints and candidates through the properties.
-bool prepare_ours(Endpoint& a, Endpoint& b, const OurOptions& options, std::string& error) {
-  for (Endpoint* e : {&a, &b}) {
+bool prepare_ours(OurPair& pair, const OurOptions& options, std::string& error) {
+  for (Endpoint* e : {&pair.tx(), &pair.rx()}) {
     if (options.srtp_profiles)
       g_object_set(e->bin, "srtp-profiles", options.srtp_profiles, nullptr);
     if (options.socket_buffer_size >= 0)
       g_object_set(e->bin, "socket-buffer-size", guint(options.socket_buffer_size), nullptr);
-    // Only the DTLS client sends a ClientHello; setting it on both keeps the roles out of it.
-    if (options.drop_first_client_hello)
-      g_object_set(e->bin, "drop-first-client-hello", TRUE, nullptr);
-    if (gst_element_set_state(e->pipeline, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE) {
-      error = "could not go to READY";
-      return false;
-    }
+  }
+  if (!pair.set_state(GST_STATE_READY, &error)) return false;
+  // Only the DTLS client sends a ClientHello; arming both keeps the roles out of it.
+  if (options.drop_first_client_hello && !pair.drop_first_client_hello(&error)) return false;
+  for (Endpoint* e : {&pair.tx(), &pair.rx()}) {
     if (options.stun_pacing_ms >= 0 || options.stun_initial_timeout_ms >= 0) {
       GObject* agent = nullptr;
       g_object_get(e->bin, "ice-agent", &agent, nullptr);
@@ -161,23 +127,8 @@ bool prepare_ours(Endpoint& a, Endpoint& b, const OurOptions& options, std::stri
       g_object_unref(agent);
     }
   }
-  auto gathered = [](Endpoint& e) {
-    gint state = 0;
-    g_object_get(e.bin, "ice-gathering-state", &state, nullptr);
-    return state == 2;
-  };
-  if (!wait_for([&] { return gathered(a) && gathered(b); }, 5000)) {
-    error = "candidate gathering did not complete";
-    return false;
-  }
-  for (auto [self, peer] : {std::pair{&a, &b}, std::pair{&b, &a}}) {
-    GObject* from = G_OBJECT(peer->bin);
-    g_object_set(self->bin, "remote-ice-ufrag", get_string(from, "local-ice-ufrag").c_str(),
-                 "remote-ice-pwd", get_string(from, "local-ice-pwd").c_str(), "remote-fingerprints",
-                 get_string(from, "local-fingerprint").c_str(), "remote-candidates",
-                 joined_candidates(from).c_str(), nullptr);
-  }
-  return true;
+  pair.exchange_ice_credentials();
+  return pair.exchange_fingerprints(&error) && pair.exchange_candidates(&error, 5 * G_USEC_PER_SEC);
 }
 
 bool wait_connected(Endpoint& a, Endpoint& b, int timeout_ms, std::string& error) {
@@ -191,9 +142,11 @@ bool wait_connected(Endpoint& a, Endpoint& b, int timeout_ms, std::string& error
   return false;
 }
 
-// Connects a prepared pair; returns ms from both set PLAYING to both connected, < 0 on failure.
-double connect_ours(Endpoint& a, Endpoint& b, const OurOptions& options, std::string& error) {
-  if (!prepare_ours(a, b, options, error)) return -1;
+// Connects a pair; returns ms from both set PLAYING to both connected, < 0 on failure.
+double connect_ours(OurPair& pair, const OurOptions& options, std::string& error) {
+  if (!prepare_ours(pair, options, error)) return -1;
+  Endpoint& a = pair.tx();
+  Endpoint& b = pair.rx();
   const int64_t t0 = now_us();
   gst_element_set_state(a.pipeline, GST_STATE_PLAYING);
   gst_element_set_state(b.pipeline, GST_STATE_PLAYING);
@@ -203,16 +156,12 @@ double connect_ours(Endpoint& a, Endpoint& b, const OurOptions& options, std::st
 
 // One run of figure 3; returns ms to both connected, or < 0 on failure.
 double ours_once(const OurOptions& options, std::string& error) {
-  Endpoint a, b;
-  double result = -1;
-  if (!make_ours(a, true) || !make_ours(b, false)) {
-    error = "no dtlstransportbin (GST_PLUGIN_PATH?)";
-  } else {
-    result = connect_ours(a, b, options, error);
+  OurPair pair;
+  if (!pair.build(BINPAIR_BIN, BINPAIR_BIN, error)) {
+    error = "no dtlstransportbin (GST_PLUGIN_PATH?): " + error;
+    return -1;
   }
-  destroy(a);
-  destroy(b);
-  return result;
+  return connect_ours(pair, options, error);
 }
 
 // --- webrtcbin ----------------------------------------------------------------------------------
@@ -242,6 +191,7 @@ bool make_webrtc(Endpoint& endpoint) {
   if (endpoint.bin == nullptr) return false;
   g_object_set(endpoint.bin, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
   gst_bin_add(GST_BIN(endpoint.pipeline), endpoint.bin);
+  gst_object_ref(endpoint.bin);  // the Endpoint's own reference
   GstCaps* caps = gst_caps_from_string(
       "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000");
   GstWebRTCRTPTransceiver* transceiver = nullptr;
@@ -328,8 +278,8 @@ double webrtc_once(std::string& error) {
             std::max(pair.offerer.connected_at.load(), pair.answerer.connected_at.load()) - t0) /
         1000.0;
   }
-  destroy(pair.offerer);
-  destroy(pair.answerer);
+  pair.offerer.shut_down();
+  pair.answerer.shut_down();
   return result;
 }
 
@@ -492,28 +442,30 @@ struct Profile {
 const Profile kGcm{"GCM-128", "SRTP_AEAD_AES_128_GCM", "aes-128-gcm", "null", 28};
 const Profile kCm80{"CM_80", "SRTP_AES128_CM_SHA1_80", "aes-128-icm", "hmac-sha1-80", 30};
 
-constexpr const char* kOurSender =
-    "dtlstransportbin name=t appsrc name=src caps=application/x-rtp format=time "
-    "max-bytes=1000000 block=true ! t.rtp_sink";
+constexpr const char* kOurSender = BINPAIR_BIN
+    " appsrc name=src caps=application/x-rtp format=time "
+    "max-bytes=1000000 block=true ! dtls.rtp_sink";
 constexpr const char* kOurReceiver =
-    "dtlstransportbin name=t t.rtp_src ! fakesink name=sink sync=false async=false";
+    BINPAIR_BIN " dtls.rtp_src ! fakesink name=sink sync=false async=false";
 
 // A connected pair of ours, sender → receiver, with the receiver's sink counted.
 struct OurStream {
-  Endpoint tx, rx;
+  OurPair pair;
+  Endpoint& tx = pair.tx();
+  Endpoint& rx = pair.rx();
   Receiver receiver;
   bool ok = false;
   OurStream(const OurOptions& options, std::string& error) {
-    if (!make_ours(tx, true, kOurSender) || !make_ours(rx, false, kOurReceiver)) {
-      error = "cannot build the pipelines of ours";
+    if (!pair.build(kOurSender, kOurReceiver, error)) {
+      error = "cannot build the pipelines of ours: " + error;
       return;
     }
     attach_receiver(rx.pipeline, receiver);
-    ok = connect_ours(tx, rx, options, error) >= 0;
+    ok = connect_ours(pair, options, error) >= 0;
   }
-  ~OurStream() {
-    destroy(tx);
-    destroy(rx);
+  ~OurStream() {  // stopped before the receiver its probe counts into goes
+    tx.shut_down();
+    rx.shut_down();
   }
 };
 
@@ -635,10 +587,8 @@ struct WebrtcStream {
       error = "cannot build the webrtcbin pipelines";
       return;
     }
-    tx.bin = gst_bin_get_by_name(GST_BIN(tx.pipeline), "w");
+    tx.bin = gst_bin_get_by_name(GST_BIN(tx.pipeline), "w");  // the Endpoints' own references
     rx.bin = gst_bin_get_by_name(GST_BIN(rx.pipeline), "w");
-    gst_object_unref(tx.bin);  // the pipelines keep them alive
-    gst_object_unref(rx.bin);
     GstCaps* caps = gst_caps_from_string(
         "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000");
     // The sender's transceiver (made by the request pad) gets its codec from a caps query
@@ -697,9 +647,9 @@ struct WebrtcStream {
     gst_webrtc_session_description_free(answer);
     ok = !wait || wait_connected(tx, rx, 10000, error);
   }
-  ~WebrtcStream() {
-    destroy(tx);
-    destroy(rx);
+  ~WebrtcStream() {  // stopped before the receiver its probe counts into goes
+    tx.shut_down();
+    rx.shut_down();
   }
 };
 
@@ -963,7 +913,7 @@ ProcStatus proc_status() {
 // webrtcbin (figure 2's WebrtcStream: appsrc into a sendonly transceiver, recvonly peer).
 struct ScalePair {
   std::unique_ptr<WebrtcStream> webrtc;  // webrtcbin pairs; null for ours
-  Endpoint own_tx, own_rx;               // ours
+  std::unique_ptr<OurPair> ours;         // ours; null for webrtcbin pairs
   Receiver own_receiver;
   Endpoint* tx = nullptr;
   Endpoint* rx = nullptr;
@@ -974,8 +924,7 @@ struct ScalePair {
   std::atomic<uint64_t> sent{0};  // packets appsrc accepted
   ~ScalePair() {
     if (src != nullptr) gst_object_unref(src);
-    destroy(own_tx);
-    destroy(own_rx);
+    ours.reset();  // stopped before own_receiver, which its probe counts into, goes
   }
 };
 
@@ -1107,16 +1056,16 @@ int scale_child(int pairs, bool webrtc, bool quick) {
       pair->receiver = &pair->webrtc->receiver;
     } else {
       // Ours: every pair prepared (READY, gathered, parameters exchanged), then t0 and all PLAYING.
-      if (!make_ours(pair->own_tx, true, kOurSender) ||
-          !make_ours(pair->own_rx, false, kOurReceiver) ||
-          !prepare_ours(pair->own_tx, pair->own_rx, OurOptions{}, error)) {
+      pair->ours = std::make_unique<OurPair>();
+      if (!pair->ours->build(kOurSender, kOurReceiver, error) ||
+          !prepare_ours(*pair->ours, OurOptions{}, error)) {
         std::printf("# pair %d: %s\n", i, error.empty() ? "cannot build" : error.c_str());
         break;
       }
-      pair->tx = &pair->own_tx;
-      pair->rx = &pair->own_rx;
+      pair->tx = &pair->ours->tx();
+      pair->rx = &pair->ours->rx();
       pair->receiver = &pair->own_receiver;
-      attach_receiver(pair->own_rx.pipeline, pair->own_receiver);
+      attach_receiver(pair->rx->pipeline, pair->own_receiver);
     }
     pair->src = gst_bin_get_by_name(GST_BIN(pair->tx->pipeline), "src");
     scale_pairs.push_back(std::move(pair));

@@ -1,7 +1,9 @@
 // Element demo (the main job): two dtlstransportbins in one process, on 127.0.0.1, carry VP8 video
 // from A to B and Opus audio from B to A over one DTLS-SRTP association. The two pipelines are
 // signalled to each other through the element's properties only, as an application translating
-// an SDP offer/answer would do it: ICE ufrag/pwd, certificate fingerprints, candidates.
+// an SDP offer/answer would do it: ICE ufrag/pwd, certificate fingerprints, candidates (each step
+// is one call of the two-bin fixture, tests/fixture/bin_pair.h, which the tests and the bench use
+// too; main() below shows the order).
 //
 //   A: videotestsrc ! vp8enc ! rtpvp8pay ! dtlstransportbin ! rtpopusdepay ! opusdec ! fakesink
 //   B: audiotestsrc ! opusenc ! rtpopuspay ! dtlstransportbin ! rtpvp8depay ! vp8dec ! fakesink
@@ -26,6 +28,8 @@
 #include <string>
 #include <vector>
 
+#include "bin_pair.h"
+
 namespace {
 
 constexpr int kVideoFps = 30;
@@ -34,9 +38,8 @@ constexpr gint64 kConnectLimitUs = 20 * G_USEC_PER_SEC;
 constexpr gint64 kCloseLimitUs = 5 * G_USEC_PER_SEC;
 constexpr guint kHandshakeTimeoutMs = 10000;  // the bin reports `failed` well inside our limit
 
-// Values of the element's GstDtlsTransportBinState enum.
-enum State { kNew = 0, kConnecting = 1, kConnected = 2, kClosed = 3, kFailed = 4 };
-constexpr int kGatheringComplete = 2;  // GstDtlsTransportBinIceGatheringState "complete"
+using binpair::state_name;
+using enum binpair::State;  // values of the element's GstDtlsTransportBinState enum
 
 const char kVp8Caps[] =
     "application/x-rtp, media=(string)video, payload=(int)96, clock-rate=(int)90000, "
@@ -47,13 +50,13 @@ const char kOpusCaps[] =
 
 // Key frames every 10 frames: the packets sent before the keys exist are dropped by the bin (fail
 // closed, counted as dropped-no-keys), and the decoder starts at the next key frame.
-const char kSideA[] =
-    "dtlstransportbin name=dtls local-addresses=127.0.0.1 "
+const char kSideA[] = BINPAIR_BIN
+    " "
     "videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=30/1 ! "
     "vp8enc name=venc deadline=1 keyframe-max-dist=10 ! rtpvp8pay pt=96 mtu=1100 ! dtls.rtp_sink "
     "dtls.rtp_src ! rtpopusdepay ! opusdec name=adec ! fakesink sync=false async=false";
-const char kSideB[] =
-    "dtlstransportbin name=dtls local-addresses=127.0.0.1 "
+const char kSideB[] = BINPAIR_BIN
+    " "
     "audiotestsrc is-live=true samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=2 ! "
     "audioconvert ! opusenc name=aenc ! rtpopuspay pt=111 ! dtls.rtp_sink "
     "dtls.rtp_src ! rtpvp8depay ! vp8dec name=vdec ! ";
@@ -62,11 +65,6 @@ const char kHeadlessVideoSink[] = "fakesink sync=false async=false";
 gint64 g_start_us = 0;
 
 double elapsed_ms() { return static_cast<double>(g_get_monotonic_time() - g_start_us) / 1000.0; }
-
-const char* state_name(int state) {
-  static const char* const names[] = {"new", "connecting", "connected", "closed", "failed"};
-  return state >= 0 && state < 5 ? names[state] : "?";
-}
 
 const char* ice_state_name(int state) {
   static const char* const names[] = {"new",    "checking",     "connected", "completed",
@@ -84,36 +82,19 @@ struct StructureFree {
 };
 using StructurePtr = std::unique_ptr<GstStructure, StructureFree>;
 
-struct GFree {
-  void operator()(gpointer memory) const { g_free(memory); }
-};
-using GCharPtr = std::unique_ptr<gchar, GFree>;
-
-// One side: its pipeline, its dtlstransportbin and what the streaming threads counted.
-struct Side {
-  const char* name = "";
-  ElementPtr pipeline;
-  ElementPtr bin;
+// One side: its pipeline and its dtlstransportbin (from the fixture's Endpoint: `pipeline`, `bin`,
+// `label`, string_property(), enum_property()) and what the streaming threads counted.
+struct Side : binpair::Endpoint {
+  explicit Side(const char* side_name) : binpair::Endpoint(side_name), name(side_name) {}
+  const char* name;
   std::atomic<int> state{kNew};
   std::atomic<uint64_t> encoded{0};  // frames out of this side's encoder
   std::atomic<uint64_t> decoded{0};  // frames out of this side's decoder
   int errors = 0;                    // ERROR messages on the bus (main thread only)
 
-  std::string string_property(const char* property) const {
-    gchar* value = nullptr;
-    g_object_get(bin.get(), property, &value, nullptr);
-    std::string out = value ? value : "";
-    g_free(value);
-    return out;
-  }
-  int enum_property(const char* property) const {
-    gint value = -1;
-    g_object_get(bin.get(), property, &value, nullptr);
-    return value;
-  }
   StructurePtr stats() const {
     GstStructure* stats = nullptr;
-    g_object_get(bin.get(), "stats", &stats, nullptr);
+    g_object_get(bin, "stats", &stats, nullptr);
     return StructurePtr(stats);
   }
 };
@@ -158,7 +139,7 @@ GstPadProbeReturn count_buffers(GstPad*, GstPadProbeInfo* info, gpointer data) {
 
 // Counts what leaves the src pad of the element called `name` in `side`'s pipeline.
 bool count_at(Side& side, const char* name, std::atomic<uint64_t>* counter) {
-  ElementPtr element(gst_bin_get_by_name(GST_BIN(side.pipeline.get()), name));
+  ElementPtr element(gst_bin_get_by_name(GST_BIN(side.pipeline), name));
   if (!element) return false;
   GstPad* pad = gst_element_get_static_pad(element.get(), "src");
   if (!pad) return false;
@@ -177,7 +158,7 @@ void pump(Side& a, Side& b) {
   while (g_main_context_iteration(nullptr, FALSE)) {
   }
   for (Side* side : {&a, &b}) {
-    GstBus* bus = gst_element_get_bus(side->pipeline.get());
+    GstBus* bus = gst_element_get_bus(side->pipeline);
     while (GstMessage* message = gst_bus_pop(bus)) {
       const auto type = GST_MESSAGE_TYPE(message);
       if (type == GST_MESSAGE_ERROR || type == GST_MESSAGE_WARNING) {
@@ -203,17 +184,24 @@ void pump(Side& a, Side& b) {
   }
 }
 
-// Pumps until `done` holds or `limit_us` passes; true if `done` held.
-template <typename Predicate>
-bool wait_until(Side& a, Side& b, gint64 limit_us, Predicate done) {
-  const gint64 deadline = g_get_monotonic_time() + limit_us;
-  for (;;) {
-    pump(a, b);
-    if (done()) return true;
-    if (g_get_monotonic_time() > deadline) return false;
-    g_usleep(5000);
+// The two sides, signalled through the fixture's steps; shows what each step hands over, and
+// pumps (prints) the buses while a step or main() waits.
+class DemoPair : public binpair::BinPair {
+ public:
+  DemoPair() : BinPair(std::make_unique<Side>("A"), std::make_unique<Side>("B")) {}
+  Side& a() { return static_cast<Side&>(first()); }
+  Side& b() { return static_cast<Side&>(second()); }
+  void pump() override { ::pump(a(), b()); }
+
+ protected:
+  void on_fingerprint(binpair::Endpoint& from, const std::string& fingerprint) override {
+    std::printf("%s local fingerprint: %s\n", from.label.c_str(), fingerprint.c_str());
   }
-}
+  void on_candidates(binpair::Endpoint& from, gchar** candidates) override {
+    for (gchar** candidate = candidates; *candidate; ++candidate)
+      std::printf("[%8.1f ms] %s: local %s\n", elapsed_ms(), from.label.c_str(), *candidate);
+  }
+};
 
 int fail(Side& a, Side& b, const std::string& what) {
   pump(a, b);
@@ -225,7 +213,7 @@ int fail(Side& a, Side& b, const std::string& what) {
                 ice_state_name(side->enum_property("ice-state")));
   }
   for (Side* side : {&a, &b})
-    if (side->pipeline) gst_element_set_state(side->pipeline.get(), GST_STATE_NULL);
+    if (side->pipeline) gst_element_set_state(side->pipeline, GST_STATE_NULL);
   return 1;
 }
 
@@ -342,34 +330,23 @@ int main(int argc, char** argv) {
     }
   }
 
-  Side a, b;
-  a.name = "A";
-  b.name = "B";
-  const std::string descriptions[] = {kSideA, std::string(kSideB) + video_sink};
+  DemoPair pair;
+  Side& a = pair.a();
+  Side& b = pair.b();
   Side* sides[] = {&a, &b};
-  for (int i = 0; i < 2; ++i) {
-    GError* error = nullptr;
-    sides[i]->pipeline.reset(gst_parse_launch(descriptions[i].c_str(), &error));
-    if (!sides[i]->pipeline || error) {
-      std::string what = std::string("cannot build pipeline ") + sides[i]->name + ": " +
-                         (error ? error->message : "?");
-      g_clear_error(&error);
-      return fail(a, b, what);
-    }
-    sides[i]->bin.reset(gst_bin_get_by_name(GST_BIN(sides[i]->pipeline.get()), "dtls"));
-  }
+  std::string why;
+  if (!pair.build(kSideA, std::string(kSideB) + video_sink, &why)) return fail(a, b, why);
   if (!count_at(a, "venc", &a.encoded) || !count_at(a, "adec", &a.decoded) ||
       !count_at(b, "aenc", &b.encoded) || !count_at(b, "vdec", &b.decoded))
     return fail(a, b, "cannot find the encoders/decoders to count frames");
 
   // Roles as in an offer/answer: A offers (ICE controlling), B answers; both leave the DTLS role
   // on auto (actpass), so the controlling side becomes the DTLS server (RFC 5763 §5).
-  g_object_set(a.bin.get(), "ice-controlling", TRUE, nullptr);
-  g_object_set(b.bin.get(), "ice-controlling", FALSE, nullptr);
+  pair.set_controlling(true, false);
   for (Side* side : sides) {
-    g_object_set(side->bin.get(), "handshake-timeout", kHandshakeTimeoutMs, nullptr);
+    g_object_set(side->bin, "handshake-timeout", kHandshakeTimeoutMs, nullptr);
     if (!profiles.empty()) {
-      g_object_set(side->bin.get(), "srtp-profiles", profiles.c_str(), nullptr);
+      g_object_set(side->bin, "srtp-profiles", profiles.c_str(), nullptr);
       if (side->string_property("srtp-profiles") != profiles)
         return fail(a, b,
                     "the element rejected --profile " + profiles +
@@ -377,13 +354,13 @@ int main(int argc, char** argv) {
                         "SRTP_AEAD_AES_256_GCM, SRTP_AES128_CM_SHA1_80, "
                         "SRTP_AES128_CM_SHA1_32)");
     }
-    g_signal_connect(side->bin.get(), "state-changed", G_CALLBACK(on_state_changed), side);
-    g_signal_connect(side->bin.get(), "notify::ice-state", G_CALLBACK(on_ice_state), side);
+    g_signal_connect(side->bin, "state-changed", G_CALLBACK(on_state_changed), side);
+    g_signal_connect(side->bin, "notify::ice-state", G_CALLBACK(on_ice_state), side);
   }
   // What each side receives: the caps for its payload type (what an SDP's a=rtpmap says).
   for (auto [side, caps_text] : {std::pair{&a, kOpusCaps}, std::pair{&b, kVp8Caps}}) {
     GstCaps* caps = gst_caps_from_string(caps_text);
-    g_object_set(side->bin.get(), "pt-map", caps, nullptr);
+    g_object_set(side->bin, "pt-map", caps, nullptr);
     gst_caps_unref(caps);
   }
   const std::string offered = a.string_property("srtp-profiles");
@@ -391,54 +368,28 @@ int main(int argc, char** argv) {
   std::printf("A: ICE controlling, DTLS role auto; B: ICE controlled, DTLS role auto\n");
 
   // Signalling, part 1: ICE credentials (a=ice-ufrag/a=ice-pwd), random ones from each bin.
-  for (auto [from, to] : {std::pair{&a, &b}, std::pair{&b, &a}}) {
-    const std::string ufrag = from->string_property("local-ice-ufrag");
-    const std::string pwd = from->string_property("local-ice-pwd");
-    g_object_set(to->bin.get(), "remote-ice-ufrag", ufrag.c_str(), "remote-ice-pwd", pwd.c_str(),
-                 nullptr);
-  }
+  pair.exchange_ice_credentials();
   // NULL -> READY generates each certificate and starts gathering.
-  for (Side* side : sides)
-    if (gst_element_set_state(side->pipeline.get(), GST_STATE_READY) != GST_STATE_CHANGE_SUCCESS)
-      return fail(a, b, std::string(side->name) + ": cannot go to READY");
-  // Signalling, part 2: fingerprints (a=fingerprint), readable from READY.
-  for (auto [from, to] : {std::pair{&a, &b}, std::pair{&b, &a}}) {
-    const std::string fingerprint = from->string_property("local-fingerprint");
-    if (fingerprint.empty()) return fail(a, b, std::string(from->name) + ": no local-fingerprint");
-    std::printf("%s local fingerprint: %s\n", from->name, fingerprint.c_str());
-    g_object_set(to->bin.get(), "remote-fingerprints", fingerprint.c_str(), nullptr);
-  }
+  if (!pair.set_state(GST_STATE_READY, &why)) return fail(a, b, why);
+  // Signalling, part 2: fingerprints (a=fingerprint), readable from READY; each is printed.
+  if (!pair.exchange_fingerprints(&why)) return fail(a, b, why);
   const gint64 playing_us = g_get_monotonic_time();
   std::printf("[%8.1f ms] both pipelines to PLAYING\n", elapsed_ms());
-  for (Side* side : sides)
-    if (gst_element_set_state(side->pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-      return fail(a, b, std::string(side->name) + ": cannot go to PLAYING");
+  if (!pair.set_state(GST_STATE_PLAYING, &why)) return fail(a, b, why);
 
-  // Signalling, part 3: candidates (a=candidate), once gathering on 127.0.0.1 is complete.
-  for (auto [from, to] : {std::pair{&a, &b}, std::pair{&b, &a}}) {
-    if (!wait_until(a, b, kConnectLimitUs, [from = from] {
-          return from->enum_property("ice-gathering-state") == kGatheringComplete;
-        }))
-      return fail(a, b, std::string(from->name) + ": ICE gathering did not complete");
-    gchar** candidates = nullptr;
-    g_object_get(from->bin.get(), "local-candidates", &candidates, nullptr);
-    if (!candidates || !candidates[0]) {
-      g_strfreev(candidates);
-      return fail(a, b, std::string(from->name) + ": no local candidate on 127.0.0.1");
-    }
-    for (gchar** candidate = candidates; *candidate; ++candidate)
-      std::printf("[%8.1f ms] %s: local %s\n", elapsed_ms(), from->name, *candidate);
-    GCharPtr joined(g_strjoinv(";", candidates));
-    g_strfreev(candidates);
-    g_object_set(to->bin.get(), "remote-candidates", joined.get(), nullptr);
-  }
+  // Signalling, part 3: candidates (a=candidate), once gathering on 127.0.0.1 is complete; each
+  // is printed.
+  if (!pair.exchange_candidates(&why, kConnectLimitUs)) return fail(a, b, why);
 
   // ICE checks, then the DTLS handshake (started by each bin once ICE has a selected pair).
-  const bool settled = wait_until(a, b, kConnectLimitUs, [&] {
-    const int sa = a.state, sb = b.state;
-    return (sa == kConnected && sb == kConnected) || sa == kFailed || sb == kFailed || a.errors ||
-           b.errors;
-  });
+  const bool settled = pair.wait_until(
+      [&] {
+        const int sa = a.state, sb = b.state;
+        return (sa == kConnected && sb == kConnected) || sa == kFailed || sb == kFailed ||
+               a.errors || b.errors;
+      },
+      kConnectLimitUs);
+  ;
   if (!settled) return fail(a, b, "not connected within 20 s");
   if (a.state != kConnected || b.state != kConnected)
     return fail(a, b, "the transport did not connect");
@@ -469,7 +420,7 @@ int main(int argc, char** argv) {
   std::printf("streaming for %d s ...\n", seconds);
   const uint64_t video_before = b.decoded, audio_before = a.decoded;
   for (int second = 1; second <= seconds; ++second) {
-    wait_until(a, b, G_USEC_PER_SEC, [&] { return a.errors || b.errors || a.state != kConnected; });
+    pair.wait_until([&] { return a.errors || b.errors || a.state != kConnected; }, G_USEC_PER_SEC);
     if (a.errors || b.errors) return fail(a, b, "a pipeline posted an error while streaming");
     if (a.state != kConnected || b.state != kConnected)
       return fail(a, b, "the transport left the connected state while streaming");
@@ -509,10 +460,10 @@ int main(int argc, char** argv) {
 
   // Orderly end: A sends close_notify (RFC 5246 §7.2.1); both sides must report closed.
   std::printf("[%8.1f ms] A: stop (close_notify)\n", elapsed_ms());
-  g_signal_emit_by_name(a.bin.get(), "stop");
+  g_signal_emit_by_name(a.bin, "stop");
   const bool closed =
-      wait_until(a, b, kCloseLimitUs, [&] { return a.state == kClosed && b.state == kClosed; });
-  for (Side* side : sides) gst_element_set_state(side->pipeline.get(), GST_STATE_NULL);
+      pair.wait_until([&] { return a.state == kClosed && b.state == kClosed; }, kCloseLimitUs);
+  for (Side* side : sides) gst_element_set_state(side->pipeline, GST_STATE_NULL);
   pump(a, b);
 
   // Half the frames the live sources made in the window: enough to say the media flows, with

@@ -13,8 +13,9 @@ namespace {
 
 const char kStandardSide[] =
     "appsrc name=rtp_in is-live=true format=time caps=application/x-rtp ! dtls.rtp_sink "
-    "appsrc name=rtcp_in is-live=true format=time caps=application/x-rtcp ! dtls.rtcp_sink "
-    "dtlstransportbin name=dtls local-addresses=127.0.0.1 "
+    "appsrc name=rtcp_in is-live=true format=time caps=application/x-rtcp ! "
+    "dtls.rtcp_sink " BINPAIR_BIN
+    " "
     "dtls.rtp_src ! appsink name=rtp_out sync=false async=false "
     "dtls.rtcp_src ! appsink name=rtcp_out sync=false async=false";
 
@@ -31,13 +32,6 @@ void on_state_changed(GstElement*, gint state, gpointer data) {
   static_cast<Side*>(data)->record_state_change(state);
 }
 
-// Trickle: hand each gathered candidate to the peer at once (runs on libnice's context thread
-// or on the thread changing the state).
-void on_local_candidate(GstElement*, const gchar* candidate, gpointer peer) {
-  gboolean accepted = FALSE;
-  g_signal_emit_by_name(peer, "add-remote-candidate", candidate, &accepted);
-}
-
 GstElement* by_name(GstElement* pipeline, const char* name) {
   return gst_bin_get_by_name(GST_BIN(pipeline), name);  // new ref, or nullptr
 }
@@ -49,20 +43,15 @@ std::string lower(std::string text) {
 
 }  // namespace
 
-const char* state_name(int state) {
-  static const char* const names[] = {"new", "connecting", "connected", "closed", "failed"};
-  return state >= 0 && state < 5 ? names[state] : "?";
-}
-
 // --- Side -------------------------------------------------------------------------------------
 
-Side::Side(const char* name) : label(name) {}
+Side::Side(const char* name) : Endpoint(name) {}
 
 Side::~Side() {
+  // Stopped first: the counting probes point at counters_, which go before ~Endpoint runs.
   if (pipeline) gst_element_set_state(pipeline, GST_STATE_NULL);
-  for (GstElement* element : {rtp_in, rtcp_in, rtp_out, rtcp_out, bin})
+  for (GstElement* element : {rtp_in, rtcp_in, rtp_out, rtcp_out})
     if (element) gst_object_unref(element);
-  if (pipeline) gst_object_unref(pipeline);
 }
 
 void Side::record_state_change(int state) {
@@ -79,22 +68,6 @@ int Side::count_state_changes(int state) const {
   int n = 0;
   for (int s : state_changes()) n += s == state;
   return n;
-}
-
-int Side::enum_property(const char* name) const {
-  gint value = -1;
-  g_object_get(bin, name, &value, nullptr);
-  return value;
-}
-
-int Side::state() const { return enum_property("state"); }
-
-std::string Side::string_property(const char* name) const {
-  gchar* value = nullptr;
-  g_object_get(bin, name, &value, nullptr);
-  std::string out = value ? value : "";
-  g_free(value);
-  return out;
 }
 
 uint64_t Side::stat(const char* field) const {
@@ -143,7 +116,7 @@ Counter* Side::count_buffers(GstElement* element, const char* pad_name) {
 // --- Pair -------------------------------------------------------------------------------------
 
 Pair::Pair(PairOptions options) : Pair(kStandardSide, kStandardSide, options) {
-  for (Side* side : {a_.get(), b_.get()}) {
+  for (Side* side : {&a(), &b()}) {
     side->rtp_in = by_name(side->pipeline, "rtp_in");
     side->rtcp_in = by_name(side->pipeline, "rtcp_in");
     side->rtp_out = by_name(side->pipeline, "rtp_out");
@@ -154,34 +127,20 @@ Pair::Pair(PairOptions options) : Pair(kStandardSide, kStandardSide, options) {
 }
 
 Pair::Pair(const std::string& a_description, const std::string& b_description, PairOptions options)
-    : options_(options), a_(std::make_unique<Side>("A")), b_(std::make_unique<Side>("B")) {
-  for (auto [side, description] :
-       {std::pair{a_.get(), &a_description}, std::pair{b_.get(), &b_description}}) {
-    GError* error = nullptr;
-    side->pipeline = gst_parse_launch(description->c_str(), &error);
-    fail_unless(side->pipeline != nullptr && error == nullptr, "%s: cannot build '%s': %s",
-                side->label.c_str(), description->c_str(), error ? error->message : "?");
-    side->bin = by_name(side->pipeline, "dtls");
-    fail_unless(side->bin != nullptr, "%s: no element named dtls", side->label.c_str());
+    : BinPair(std::make_unique<Side>("A"), std::make_unique<Side>("B")), options_(options) {
+  std::string why;
+  fail_unless(build(a_description, b_description, &why), "%s", why.c_str());
+  for (Side* side : {&a(), &b()})
     g_signal_connect(side->bin, "state-changed", G_CALLBACK(on_state_changed), side);
-  }
-  g_object_set(a_->bin, "ice-controlling", options_.a_controlling, nullptr);
-  g_object_set(b_->bin, "ice-controlling", options_.b_controlling, nullptr);
-  if (options_.trickle) {
-    g_signal_connect(a_->bin, "on-local-candidate", G_CALLBACK(on_local_candidate), b_->bin);
-    g_signal_connect(b_->bin, "on-local-candidate", G_CALLBACK(on_local_candidate), a_->bin);
-  }
+  set_controlling(options_.a_controlling, options_.b_controlling);
+  if (options_.trickle) trickle_candidates();
 }
 
-Pair::~Pair() {
-  // Pipelines go to NULL (in ~Side) before either bin is dropped: the trickle handlers point
-  // at the peer bin.
-  for (Side* side : {a_.get(), b_.get()})
-    if (side && side->pipeline) gst_element_set_state(side->pipeline, GST_STATE_NULL);
-}
+// ~BinPair takes both pipelines to NULL before either side goes.
+Pair::~Pair() = default;
 
 void Pair::pump() {
-  for (Side* side : {a_.get(), b_.get()}) {
+  for (Side* side : {&a(), &b()}) {
     GstBus* bus = gst_element_get_bus(side->pipeline);
     while (GstMessage* message = gst_bus_pop(bus)) {
       if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_WARNING ||
@@ -210,54 +169,37 @@ void Pair::settle(gint64 duration_us) {
 }
 
 void Pair::exchange_fingerprints(Side& from, Side& to) {
-  std::string fingerprint = from.string_property("local-fingerprint");
-  fail_unless(!fingerprint.empty(), "%s: no local-fingerprint in READY", from.label.c_str());
-  g_object_set(to.bin, "remote-fingerprints", fingerprint.c_str(), nullptr);
+  std::string why;
+  fail_unless(give_fingerprint(from, to, &why), "%s in READY", why.c_str());
 }
 
 void Pair::exchange_candidates(Side& from, Side& to) {
-  fail_unless(
-      wait_until([&] { return from.enum_property("ice-gathering-state") == kGatheringComplete; }),
-      "%s: gathering not complete", from.describe().c_str());
-  gchar** candidates = nullptr;
-  g_object_get(from.bin, "local-candidates", &candidates, nullptr);
-  fail_unless(candidates && candidates[0], "%s: no local candidate on 127.0.0.1",
-              from.label.c_str());
-  gchar* joined = g_strjoinv(";", candidates);
-  g_object_set(to.bin, "remote-candidates", joined, nullptr);
-  g_free(joined);
-  g_strfreev(candidates);
+  std::string why;
+  fail_unless(give_candidates(from, to, &why), "%s\n%s", why.c_str(), from.describe().c_str());
 }
 
 void Pair::start() {
-  Side& a = *a_;
-  Side& b = *b_;
-  for (auto [from, to] : {std::pair{&a, &b}, std::pair{&b, &a}}) {
-    std::string ufrag = from->string_property("local-ice-ufrag");
-    std::string pwd = from->string_property("local-ice-pwd");
-    g_object_set(to->bin, "remote-ice-ufrag", ufrag.c_str(), "remote-ice-pwd", pwd.c_str(),
-                 nullptr);
-  }
-  for (Side* side : {&a, &b})
-    fail_unless(gst_element_set_state(side->pipeline, GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS,
-                "%s: cannot go to READY", side->describe().c_str());
+  std::string why;
+  exchange_ice_credentials();
+  fail_unless(set_state(GST_STATE_READY, &why), "%s\n%s\n%s", why.c_str(), a().describe().c_str(),
+              b().describe().c_str());
+  if (options_.drop_first_client_hello)
+    fail_unless(drop_first_client_hello(&why), "%s", why.c_str());
   if (options_.exchange_fingerprints) {
-    exchange_fingerprints(a, b);
-    exchange_fingerprints(b, a);
+    exchange_fingerprints(a(), b());
+    exchange_fingerprints(b(), a());
   }
-  for (Side* side : {&a, &b})
-    fail_unless(
-        gst_element_set_state(side->pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE,
-        "%s: cannot go to PLAYING", side->describe().c_str());
+  fail_unless(set_state(GST_STATE_PLAYING, &why), "%s\n%s\n%s", why.c_str(), a().describe().c_str(),
+              b().describe().c_str());
   if (!options_.trickle) {
-    exchange_candidates(a, b);
-    exchange_candidates(b, a);
+    exchange_candidates(a(), b());
+    exchange_candidates(b(), a());
   }
   pump();
 }
 
 void Pair::stop() {
-  for (Side* side : {a_.get(), b_.get()}) {
+  for (Side* side : {&a(), &b()}) {
     fail_unless(gst_element_set_state(side->pipeline, GST_STATE_NULL) == GST_STATE_CHANGE_SUCCESS,
                 "%s: cannot go to NULL", side->label.c_str());
     g_object_set(side->bin, "remote-candidates", nullptr, nullptr);
@@ -270,12 +212,12 @@ bool Pair::wait_state(Side& side, int state, gint64 limit_us) {
 }
 
 bool Pair::wait_both(int state, gint64 limit_us) {
-  return wait_until([&] { return a_->state() == state && b_->state() == state; }, limit_us);
+  return wait_until([&] { return a().state() == state && b().state() == state; }, limit_us);
 }
 
 bool Pair::wait_connected(std::string* why, gint64 limit_us) {
   bool ok = wait_both(kConnected, limit_us);
-  if (!ok && why) *why = a_->describe() + "\n" + b_->describe();
+  if (!ok && why) *why = a().describe() + "\n" + b().describe();
   return ok;
 }
 

@@ -1,6 +1,7 @@
-// Fixture for the element tests: two pipelines in one process, each holding one
-// dtlstransportbin named "dtls" gathering on 127.0.0.1, signalled to each other through the
-// element's properties and signals only (as an application translating SDP would do it).
+// Fixture for the element tests: the two-bin set-up of tests/fixture/bin_pair.h (two pipelines in
+// one process, each holding one dtlstransportbin named "dtls" gathering on 127.0.0.1, signalled
+// to each other through the element's properties and signals only) with gst-check assertions,
+// standard appsrc/appsink pipelines and per-side records.
 //
 // Every wait is bounded (kWaitUs unless told otherwise) and pumps both buses, so warnings and
 // errors the bins post are recorded per side. Helpers fail the running gst-check test on setup
@@ -18,16 +19,18 @@
 #include <string>
 #include <vector>
 
+#include "bin_pair.h"
+
 namespace elemtest {
 
-inline constexpr gint64 kWaitUs = 20 * G_USEC_PER_SEC;
-
-// Nick values of the element's enums (GstDtlsTransportBinState / Role / IceGatheringState).
-enum State { kNew = 0, kConnecting = 1, kConnected = 2, kClosed = 3, kFailed = 4 };
-enum Role { kAuto = 0, kClient = 1, kServer = 2 };
-inline constexpr int kGatheringComplete = 2;
-
-const char* state_name(int state);
+// The fixture's names, as the element tests have always spelled them.
+using binpair::kGatheringComplete;
+using binpair::kWaitUs;
+using binpair::Role;
+using binpair::State;
+using binpair::state_name;
+using enum binpair::State;
+using enum binpair::Role;
 
 // Counts buffers (and buffers inside lists) crossing a pad; the probe holds a raw pointer, so a
 // Counter lives as long as its Side.
@@ -35,15 +38,13 @@ struct Counter {
   std::atomic<uint64_t> buffers{0};
 };
 
-struct Side {
+// One side. From binpair::Endpoint: `label` ("A" or "B"), `pipeline`, `bin` (the
+// dtlstransportbin "dtls"), `client_hellos` (the ClientHello dropper, armed by
+// PairOptions::drop_first_client_hello), string_property(), enum_property(), state().
+struct Side : binpair::Endpoint {
   explicit Side(const char* label);
-  ~Side();
-  Side(const Side&) = delete;
-  Side& operator=(const Side&) = delete;
+  ~Side() override;
 
-  std::string label;  // "A" or "B", in messages
-  GstElement* pipeline = nullptr;
-  GstElement* bin = nullptr;  // the dtlstransportbin "dtls"
   // Standard pipelines only (nullptr in custom ones): appsrc → rtp_sink/rtcp_sink,
   // rtp_src/rtcp_src → appsink.
   GstElement* rtp_in = nullptr;
@@ -60,10 +61,7 @@ struct Side {
   std::vector<int> state_changes() const;
   int count_state_changes(int state) const;
 
-  int state() const;
-  int enum_property(const char* name) const;
-  std::string string_property(const char* name) const;  // "" for NULL
-  uint64_t stat(const char* field) const;               // fails the test if missing
+  uint64_t stat(const char* field) const;  // fails the test if missing
   // Whether any warning contains every one of `needles` (case-insensitive).
   bool has_warning(std::initializer_list<const char*> needles) const;
   std::string describe() const;  // state, ice-state, warnings: for failure messages
@@ -85,24 +83,28 @@ struct PairOptions {
   // otherwise the local-candidates property is read once gathering is complete and set as
   // remote-candidates on the peer.
   bool trickle = false;
+  // Each start() drops the first ClientHello the DTLS client sends (a pad probe on its nicesink,
+  // see binpair::ClientHelloDropper; counted in Side::client_hellos): the handshake then needs
+  // the retransmission timer (RFC 6347 §4.2.4).
+  bool drop_first_client_hello = false;
 };
 
-class Pair {
+class Pair : public binpair::BinPair {
  public:
   // Standard pipelines: appsrc/appsink on all four pads of each bin.
   explicit Pair(PairOptions options = {});
   // Custom pipelines: gst-launch descriptions, each containing "dtlstransportbin name=dtls".
   Pair(const std::string& a_description, const std::string& b_description,
        PairOptions options = {});
-  ~Pair();
-  Pair(const Pair&) = delete;
-  Pair& operator=(const Pair&) = delete;
+  ~Pair() override;
 
-  Side& a() { return *a_; }
-  Side& b() { return *b_; }
+  Side& a() { return static_cast<Side&>(*a_); }
+  Side& b() { return static_cast<Side&>(*b_); }
+  // Read before each start(): may be changed between runs.
+  PairOptions& options() { return options_; }
 
-  // READY, exchange credentials (and fingerprints unless disabled), PLAYING, candidates. Does not
-  // wait for the DTLS state.
+  // Credentials, READY (then the ClientHello dropper when asked), fingerprints unless disabled,
+  // PLAYING, candidates. Does not wait for the DTLS state.
   void start();
   // Both pipelines to NULL; the remote candidates are cleared (new ports next run).
   void stop();
@@ -111,29 +113,21 @@ class Pair {
   // Both sides in `state` within the limit.
   bool wait_both(int state, gint64 limit_us = kWaitUs);
   bool wait_state(Side& side, int state, gint64 limit_us = kWaitUs);
-  // Waits until the predicate is true (pumping the buses) or the limit passes.
-  template <typename Predicate>
-  bool wait_until(Predicate predicate, gint64 limit_us = kWaitUs) {
-    gint64 deadline = g_get_monotonic_time() + limit_us;
-    for (;;) {
-      pump();
-      if (predicate()) return true;
-      if (g_get_monotonic_time() > deadline) return false;
-      g_usleep(5000);
-    }
-  }
+  // wait_until(predicate, limit_us) (from BinPair): waits until the predicate is true, pumping
+  // the buses, or until the limit passes.
   // Lets time pass while pumping the buses.
   void settle(gint64 duration_us);
   // Drains both buses into the sides' warnings/errors.
-  void pump();
+  void pump() override;
 
+  // One way, failing the test if the step cannot be done.
   void exchange_fingerprints(Side& from, Side& to);
   void exchange_candidates(Side& from, Side& to);
+  using BinPair::exchange_candidates;
+  using BinPair::exchange_fingerprints;
 
  private:
-  void init(PairOptions options);
   PairOptions options_;
-  std::unique_ptr<Side> a_, b_;
 };
 
 // RTP packet: V=2, PT `pt`, sequence `seq`, SSRC `ssrc`, a payload of `payload_size` bytes whose
