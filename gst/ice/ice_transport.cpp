@@ -3,7 +3,6 @@
 #include <gio/gio.h>
 #include <sys/socket.h>
 
-#include <algorithm>
 #include <utility>
 
 #include "ice_candidate.h"
@@ -331,23 +330,27 @@ void IceTransport::on_new_candidate(NiceAgent* agent, NiceCandidate* candidate, 
   if (self->events_.local_candidate) self->events_.local_candidate(line);
 }
 
-void IceTransport::on_gathering_done(NiceAgent*, guint, gpointer data) {
+void IceTransport::on_gathering_done(NiceAgent* agent, guint, gpointer data) {
   auto self = from(data);
   if (!self) return;
-  bool relayed;
   {
     std::lock_guard lock(self->mutex_);
     self->gathering_ = GST_DTLS_TRANSPORT_BIN_ICE_GATHERING_STATE_COMPLETE;
-    relayed =
-        std::any_of(self->local_candidates_.begin(), self->local_candidates_.end(),
-                    [](const std::string& line) { return line.find(" typ relay") != line.npos; });
   }
   // libnice says nothing when a TURN allocation fails (wrong credentials, unreachable server):
-  // without this, a relay-only path would simply never connect.
-  if (!self->turn_display_.empty() && !relayed)
-    self->warn("turn-server " + self->turn_display_ +
-               " gave no relay candidate: wrong credentials or server unreachable (password not "
-               "shown)");
+  // without this, a relay-only path would simply never connect. The agent's own list is asked,
+  // not the candidates signalled so far: libnice may signal the relay candidate after this.
+  if (!self->turn_display_.empty()) {
+    bool relayed = false;
+    GSList* candidates = nice_agent_get_local_candidates(agent, self->stream_, kComponent);
+    for (GSList* item = candidates; item; item = item->next)
+      relayed |= static_cast<NiceCandidate*>(item->data)->type == NICE_CANDIDATE_TYPE_RELAYED;
+    g_slist_free_full(candidates, reinterpret_cast<GDestroyNotify>(nice_candidate_free));
+    if (!relayed)
+      self->warn("turn-server " + self->turn_display_ +
+                 " gave no relay candidate: wrong credentials or server unreachable (password "
+                 "not shown)");
+  }
   if (self->events_.gathering_done) self->events_.gathering_done();
 }
 

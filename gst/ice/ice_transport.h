@@ -89,7 +89,7 @@ class IceTransport : public std::enable_shared_from_this<IceTransport> {
   static void on_component_state_changed(NiceAgent*, guint, guint component, guint state,
                                          gpointer data);
   static void on_new_candidate(NiceAgent*, NiceCandidate* candidate, gpointer data);
-  static void on_gathering_done(NiceAgent*, guint, gpointer data);
+  static void on_gathering_done(NiceAgent* agent, guint, gpointer data);
   static void on_selected_pair(NiceAgent*, guint, guint component, NiceCandidate* local,
                                NiceCandidate* remote, gpointer data);
   // The transport a libnice callback is for, or nullptr once it is closed.
