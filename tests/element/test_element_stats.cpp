@@ -120,11 +120,47 @@ GST_START_TEST(test_stats_fields_and_counts) {
 }
 GST_END_TEST
 
+// What was negotiated is what an application logs when a call ends: after `stop` (close_notify)
+// both sides are closed and still report the profile, role, cipher and peer certificate.
+GST_START_TEST(test_negotiated_parameters_outlive_the_call) {
+  Pair pair;
+  pair.start();
+  std::string why;
+  fail_unless(pair.wait_connected(&why), "not connected:\n%s", why.c_str());
+  struct Negotiated {
+    std::string profile, certificate, cipher, stats_profile;
+    int role;
+  };
+  auto read = [](Side& side) {
+    return Negotiated{side.string_property("srtp-profile"),
+                      side.string_property("remote-certificate"), stat_string(side, "dtls-cipher"),
+                      stat_string(side, "srtp-profile"), side.enum_property("dtls-role")};
+  };
+  const Negotiated before_a = read(pair.a()), before_b = read(pair.b());
+  fail_unless(!before_a.profile.empty() && !before_a.certificate.empty());
+  g_signal_emit_by_name(pair.a().bin, "stop");
+  fail_unless(pair.wait_both(kClosed), "both sides did not close after stop");
+  for (auto [side, before] : {std::pair{&pair.a(), before_a}, std::pair{&pair.b(), before_b}}) {
+    const Negotiated after = read(*side);
+    fail_unless(after.profile == before.profile, "%s: srtp-profile '%s' after close",
+                side->label.c_str(), after.profile.c_str());
+    fail_unless(after.stats_profile == before.profile, "%s: stats srtp-profile '%s' after close",
+                side->label.c_str(), after.stats_profile.c_str());
+    fail_unless(after.certificate == before.certificate, "%s: remote-certificate lost",
+                side->label.c_str());
+    fail_unless(after.cipher == before.cipher && !after.cipher.empty(), "%s: dtls-cipher '%s'",
+                side->label.c_str(), after.cipher.c_str());
+    fail_unless_equals_int(after.role, before.role);
+  }
+}
+GST_END_TEST
+
 static Suite* element_stats_suite(void) {
   Suite* s = suite_create("element_stats");
   TCase* tc = tcase_create("stats");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_stats_fields_and_counts);
+  tcase_add_test(tc, test_negotiated_parameters_outlive_the_call);
   suite_add_tcase(s, tc);
   return s;
 }
