@@ -46,7 +46,7 @@ REQUIRED = {
     "valgrind": ("core",),
     "asan": ("core", "gst", "element"),
     "fuzz": ("fuzz_classifier", "fuzz_srtp_unprotect", "fuzz_fingerprint", "fuzz_pem",
-             "fuzz_dtls_ingest"),
+             "fuzz_dtls_ingest", "fuzz_dtls_connected"),
     "bench": ("quick",),
 }
 # The steps TEST_QUICK=1 leaves out.
