@@ -1,9 +1,9 @@
 // Fail-closed behaviour (RFC 8827 §6.5, RFC 5763 §5/§6): a peer whose certificate matches no
 // remote fingerprint (a MITM) fails both sides and no media ever leaves rtp_src; a fingerprint
 // given after the handshake verifies then; a DTLS role conflict fails. Each failure is checked
-// for its specific reason, and each "nothing gets out" for proof that something went in. `failed` is a WARNING
-// message naming the reason, never an ERROR. Bad property values and candidates are refused
-// with a warning while the element keeps working.
+// for its specific reason, and each "nothing gets out" for proof that something went in.
+// `failed` is a WARNING message naming the reason, never an ERROR. Bad property values and
+// candidates are refused with a warning while the element keeps working.
 // pair.h (and the C++ library) first: gstcheck.h defines a `fail` macro that breaks <ios>.
 #include "pair.h"
 //
