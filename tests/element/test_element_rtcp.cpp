@@ -6,6 +6,8 @@
 //
 #include <gst/check/gstcheck.h>
 
+#include <cstdint>
+
 using namespace elemtest;
 
 namespace {
@@ -16,22 +18,42 @@ void connect_pair(Pair& pair) {
   fail_unless(pair.wait_connected(&why), "not connected:\n%s", why.c_str());
 }
 
-// A reduced-size PLI checked field by field at the receiver as well as byte-wise.
+uint32_t read32(const uint8_t* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+}
+
+// A reduced-size PLI (RFC 4585 §6.3.1, RFC 5506) sent one way, read back from the receiver's
+// rtcp_src appsink and checked there field by field, then byte-wise against what was sent.
 void check_lone_pli(Side& from, Side& to, bool action) {
-  GstBuffer* pli = make_pli(0xaaaa0001, 0xbbbb0002);
-  GstBuffer* expected = gst_buffer_copy(pli);
+  const uint32_t sender_ssrc = 0xaaaa0001, media_ssrc = 0xbbbb0002;
+  GstBuffer* pli = make_pli(sender_ssrc, media_ssrc);
   uint64_t received_before = to.stat("rtcp-packets-received");
-  send_rtcp_and_check(from, to, pli, action);
+  if (action) {
+    gboolean sent = FALSE;
+    g_signal_emit_by_name(from.bin, "send-rtcp", pli, &sent);
+    fail_unless(sent, "%s: send-rtcp returned FALSE while connected", from.label.c_str());
+  } else {
+    push(from.rtcp_in, gst_buffer_ref(pli));
+  }
+  GstBuffer* received = pull(to.rtcp_out);
+  fail_unless(received != nullptr, "the PLI from %s did not arrive at %s", from.label.c_str(),
+              to.label.c_str());
   GstMapInfo map;
-  gst_buffer_map(expected, &map, GST_MAP_READ);
+  fail_unless(gst_buffer_map(received, &map, GST_MAP_READ));
   fail_unless_equals_int(map.size, 12);
-  fail_unless_equals_int(map.data[0] >> 6, 2);    // V=2
-  fail_unless_equals_int(map.data[0] & 0x1f, 1);  // FMT=1: PLI
-  fail_unless_equals_int(map.data[1], 206);       // PT=PSFB
-  gst_buffer_unmap(expected, &map);
-  gst_buffer_unref(expected);
-  fail_unless(to.stat("rtcp-packets-received") > received_before,
-              "%s: rtcp-packets-received did not count the PLI", to.label.c_str());
+  fail_unless_equals_int(map.data[0] >> 6, 2);                  // V=2
+  fail_unless_equals_int((map.data[0] >> 5) & 1, 0);            // no padding
+  fail_unless_equals_int(map.data[0] & 0x1f, 1);                // FMT=1: PLI
+  fail_unless_equals_int(map.data[1], 206);                     // PT=PSFB
+  fail_unless_equals_int((map.data[2] << 8) | map.data[3], 2);  // length: 3 words - 1
+  fail_unless_equals_uint64(read32(map.data + 4), sender_ssrc);
+  fail_unless_equals_uint64(read32(map.data + 8), media_ssrc);
+  gst_buffer_unmap(received, &map);
+  fail_unless(same_bytes(pli, received), "the PLI from %s arrived altered", from.label.c_str());
+  gst_buffer_unref(received);
+  gst_buffer_unref(pli);
+  // Counted before it is pushed out of rtcp_src, so already there: exactly this one packet.
+  fail_unless_equals_uint64(to.stat("rtcp-packets-received"), received_before + 1);
 }
 
 }  // namespace

@@ -1,12 +1,15 @@
 // Fail-closed behaviour (RFC 8827 §6.5, RFC 5763 §5/§6): a peer whose certificate matches no
 // remote fingerprint (a MITM) fails both sides and no media ever leaves rtp_src; a fingerprint
-// given after the handshake verifies then; a DTLS role conflict fails. `failed` is a WARNING
-// message naming the reason, never an ERROR. Bad property values and candidates are refused
-// with a warning while the element keeps working.
+// given after the handshake verifies then; a DTLS role conflict fails. Each failure is checked
+// for its specific reason, and each "nothing gets out" for proof that something went in.
+// `failed` is a WARNING message naming the reason, never an ERROR. Bad property values and
+// candidates are refused with a warning while the element keeps working.
 // pair.h (and the C++ library) first: gstcheck.h defines a `fail` macro that breaks <ios>.
 #include "pair.h"
 //
 #include <gst/check/gstcheck.h>
+
+#include <tuple>
 
 using namespace elemtest;
 
@@ -21,12 +24,22 @@ std::string forged_fingerprint(Side& peer) {
   return fingerprint;
 }
 
-// `peer_may_close`: after a completed handshake no alert can go out any more, so the side that
-// rejects a late fingerprint ends the session with close_notify and its peer reads closed.
-void check_failed_closed(Pair& pair, std::initializer_list<const char*> reason,
-                         bool peer_may_close = false) {
-  // Media is offered on both sides during and after the handshake.
-  for (uint16_t i = 0; i < 10; i++) {
+// Whether one of `side`'s warnings contains all of `needles` (case-insensitive); with no needles,
+// true. A failed transport's warning reads "DTLS transport failed (<reason>): <detail>".
+bool warned_with(const Side& side, std::initializer_list<const char*> needles) {
+  return needles.size() == 0 || side.has_warning(needles);
+}
+
+// Media is offered on both sides during and after the failure; nothing is ever let out, and the
+// offered media provably got in: each packet pushed into a side, and each one its peer protected
+// and sent, is counted there as dropped-no-keys. `a_reason`/`b_reason`: what each side's failed
+// warning must contain. `peer_may_close`: after a completed handshake no alert can go out any
+// more, so the side that rejects a late fingerprint ends the session with close_notify and its
+// peer (B) reads closed.
+void check_failed_closed(Pair& pair, std::initializer_list<const char*> a_reason,
+                         std::initializer_list<const char*> b_reason, bool peer_may_close = false) {
+  constexpr uint64_t kPushed = 20;
+  for (uint16_t i = 0; i < kPushed / 2; i++) {
     push(pair.a().rtp_in, make_rtp(i, 60, 0x0a0000f1));
     push(pair.b().rtp_in, make_rtp(i, 60, 0x0b0000f1));
   }
@@ -36,7 +49,7 @@ void check_failed_closed(Pair& pair, std::initializer_list<const char*> reason,
   }),
               "not failed on both:\n%s\n%s", pair.a().describe().c_str(),
               pair.b().describe().c_str());
-  for (uint16_t i = 10; i < 20; i++) {
+  for (uint16_t i = kPushed / 2; i < kPushed; i++) {
     push(pair.a().rtp_in, make_rtp(i, 60, 0x0a0000f1));
     push(pair.b().rtp_in, make_rtp(i, 60, 0x0b0000f1));
   }
@@ -45,15 +58,24 @@ void check_failed_closed(Pair& pair, std::initializer_list<const char*> reason,
   g_signal_emit_by_name(pair.a().bin, "send-rtcp", pli, &sent);
   gst_buffer_unref(pli);
   fail_if(sent, "send-rtcp accepted a packet after failed");
+  // What each side must have refused: its own pushes (A also the send-rtcp packet) that it did
+  // not protect, plus what its peer protected and sent to it.
+  auto refused = [&](Side& side, Side& peer) {
+    return kPushed + (&side == &pair.a() ? 1 : 0) - side.stat("packets-sent") +
+           peer.stat("packets-sent");
+  };
+  pair.wait_until([&] {
+    return pair.a().stat("dropped-no-keys") == refused(pair.a(), pair.b()) &&
+           pair.b().stat("dropped-no-keys") == refused(pair.b(), pair.a());
+  });
   pair.settle(500 * 1000);
-  fail_unless(pair.a().has_warning(reason) || pair.b().has_warning(reason),
-              "no warning names the reason:\n%s\n%s", pair.a().describe().c_str(),
-              pair.b().describe().c_str());
-  for (Side* side : {&pair.a(), &pair.b()}) {
+  for (auto [side, peer, reason] :
+       {std::tuple{&pair.a(), &pair.b(), a_reason}, std::tuple{&pair.b(), &pair.a(), b_reason}}) {
     bool closed = side->state() == kClosed;
-    fail_unless(closed || side->has_warning({"fail"}), "%s: no failed warning",
+    fail_unless(closed || warned_with(*side, reason), "%s: no failed warning with the reason",
                 side->describe().c_str());
     fail_unless(side->errors.empty(), "%s: an ERROR was posted", side->describe().c_str());
+    fail_unless_equals_uint64(side->stat("dropped-no-keys"), refused(*side, *peer));
     fail_unless_equals_uint64(side->rtp_out_count->buffers.load(), 0);
     fail_unless(pull(side->rtcp_out, 0) == nullptr, "%s: RTCP left rtcp_src", side->label.c_str());
     // A peer that verified us correctly is legitimately connected until our close_notify
@@ -88,9 +110,12 @@ void run_mitm(bool forged_on_a, bool a_controlling) {
   g_object_set(victim.bin, "remote-fingerprints", forged_fingerprint(peer).c_str(), nullptr);
   pair.exchange_fingerprints(victim, peer);
   pair.start();
-  check_failed_closed(pair, {"fingerprint"});
-  fail_unless(victim.has_warning({"fingerprint"}), "%s: the verifying side does not name it",
-              victim.describe().c_str());
+  // The verifying side names the mismatch; its peer receives the fatal bad_certificate alert
+  // (RFC 5246 §7.2.2) sent from inside the handshake.
+  std::initializer_list<const char*> mismatch = {"DTLS transport failed (fingerprint mismatch)"};
+  std::initializer_list<const char*> alerted = {"DTLS transport failed (fatal alert received)",
+                                                "bad certificate"};
+  check_failed_closed(pair, forged_on_a ? mismatch : alerted, forged_on_a ? alerted : mismatch);
 }
 
 }  // namespace
@@ -129,52 +154,76 @@ GST_START_TEST(test_fingerprint_list_any_match) {
 }
 GST_END_TEST
 
-// Late fingerprint: A learns B's fingerprint only after the handshake ran. Until then A is not
-// connected and lets nothing out; then it verifies and media flows.
-GST_START_TEST(test_late_fingerprint) {
-  PairOptions options;
-  options.exchange_fingerprints = false;
-  Pair pair(options);
+namespace {
+
+// The late-fingerprint setup: A (DTLS server) does not know B's fingerprint, B (client) knows
+// A's. Returns once the handshake is over: B connected means it received A's final flight, which
+// A sends only after its own handshake completed (RFC 6347 §4.2.4); A then holds the keys back,
+// still connecting (docs/security.md, RFC 8842).
+void start_without_fingerprint_on_a(Pair& pair) {
+  gst_util_set_object_arg(G_OBJECT(pair.a().bin), "role", "server");
+  gst_util_set_object_arg(G_OBJECT(pair.b().bin), "role", "client");
   for (Side* side : {&pair.a(), &pair.b()})
     fail_unless(gst_element_set_state(side->pipeline, GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS);
   pair.exchange_fingerprints(pair.a(), pair.b());  // B knows A; A knows nothing yet
   pair.start();
-  fail_unless(pair.wait_until([&] {
-    return pair.a().enum_property("ice-state") >= 2 && pair.b().enum_property("ice-state") >= 2;
-  }),
-              "ICE did not connect:\n%s\n%s", pair.a().describe().c_str(),
-              pair.b().describe().c_str());
-  pair.settle(500 * 1000);  // the handshake's flights are long done on loopback
+  fail_unless(pair.wait_state(pair.b(), kConnected), "B did not finish the handshake:\n%s\n%s",
+              pair.a().describe().c_str(), pair.b().describe().c_str());
   fail_unless_equals_int(pair.a().state(), kConnecting);
+  fail_unless_equals_int(pair.a().count_state_changes(kConnected), 0);
+  fail_unless(pair.a().string_property("remote-certificate").empty());
+}
+
+}  // namespace
+
+// Late fingerprint: A learns B's fingerprint only after the handshake finished. Until then A is
+// not connected and lets nothing out of what B sends it; then it verifies and media flows.
+GST_START_TEST(test_late_fingerprint) {
+  PairOptions options;
+  options.exchange_fingerprints = false;
+  Pair pair(options);
+  start_without_fingerprint_on_a(pair);
+  // B is connected and protects and sends; A receives it all and lets none of it out.
+  const uint64_t b_sent = pair.b().stat("packets-sent");
+  const uint64_t a_no_keys = pair.a().stat("dropped-no-keys");
   for (uint16_t i = 0; i < 5; i++) push(pair.b().rtp_in, make_rtp(i, 30, 0x0b0000f3));
+  fail_unless(pair.wait_until([&] {
+    return pair.b().stat("packets-sent") == b_sent + 5 &&
+           pair.a().stat("dropped-no-keys") == a_no_keys + 5;
+  }),
+              "B sent %" G_GUINT64_FORMAT " of 5, A refused %" G_GUINT64_FORMAT " of them",
+              pair.b().stat("packets-sent") - b_sent, pair.a().stat("dropped-no-keys") - a_no_keys);
   pair.settle(200 * 1000);
+  fail_unless_equals_uint64(pair.a().stat("dropped-no-keys"), a_no_keys + 5);
+  fail_unless_equals_uint64(pair.a().stat("packets-received"), 0);
   fail_unless_equals_uint64(pair.a().rtp_out_count->buffers.load(), 0);
   fail_unless(pair.a().string_property("remote-certificate").empty());
+  fail_unless_equals_int(pair.a().state(), kConnecting);
 
   pair.exchange_fingerprints(pair.b(), pair.a());
   std::string why;
   fail_unless(pair.wait_connected(&why), "not connected after the late fingerprint:\n%s",
               why.c_str());
-  fail_unless(!pair.a().string_property("remote-certificate").empty());
+  std::string remote = pair.a().string_property("remote-certificate");
+  std::string local_b = pair.b().string_property("local-certificate");
+  fail_unless_equals_string(remote.c_str(), local_b.c_str());
   send_rtp_and_check(pair.a(), pair.b(), 10, 0x0a0000f3, 1000);
   send_rtp_and_check(pair.b(), pair.a(), 10, 0x0b0000f3, 1000);
   fail_unless(pair.a().errors.empty() && pair.b().errors.empty());
 }
 GST_END_TEST
 
-// A late fingerprint that does not match fails, closed.
+// A late fingerprint (given after the handshake finished) that does not match: A fails, closed,
+// and B is told with close_notify (docs/element.md, fail-closed rules).
 GST_START_TEST(test_late_wrong_fingerprint) {
   PairOptions options;
   options.exchange_fingerprints = false;
   Pair pair(options);
-  for (Side* side : {&pair.a(), &pair.b()})
-    fail_unless(gst_element_set_state(side->pipeline, GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS);
-  pair.exchange_fingerprints(pair.a(), pair.b());
-  pair.start();
-  fail_unless(pair.wait_until([&] { return pair.a().enum_property("ice-state") >= 2; }));
-  pair.settle(300 * 1000);
+  start_without_fingerprint_on_a(pair);
   g_object_set(pair.a().bin, "remote-fingerprints", forged_fingerprint(pair.b()).c_str(), nullptr);
-  check_failed_closed(pair, {"fingerprint"}, true);
+  check_failed_closed(pair, {"DTLS transport failed (fingerprint mismatch)"}, {}, true);
+  fail_unless(pair.wait_state(pair.b(), kClosed), "B did not read close_notify:\n%s",
+              pair.b().describe().c_str());
 }
 GST_END_TEST
 
@@ -186,12 +235,14 @@ GST_START_TEST(test_role_conflict_signalled) {
     gst_util_set_object_arg(G_OBJECT(side->bin), "remote-role", "client");
   }
   pair.start();
-  check_failed_closed(pair, {"role"});
+  check_failed_closed(pair, {"DTLS transport failed (role conflict)"},
+                      {"DTLS transport failed (role conflict)"});
 }
 GST_END_TEST
 
-// Both client with no hint about the peer: two ClientHellos meet; failed on both (bounded by
-// the handshake timeout at the latest).
+// Both client with no hint about the peer: two ClientHellos meet. A ClientHello is an unexpected
+// message to a client, which answers with a fatal unexpected_message alert (RFC 5246 §7.2.2,
+// §7.4): each side fails for that alert, sent or received, well before the handshake timeout.
 GST_START_TEST(test_role_conflict_unsignalled) {
   Pair pair;
   for (Side* side : {&pair.a(), &pair.b()}) {
@@ -199,7 +250,15 @@ GST_START_TEST(test_role_conflict_unsignalled) {
     g_object_set(side->bin, "handshake-timeout", 3000u, nullptr);
   }
   pair.start();
-  check_failed_closed(pair, {"fail"});
+  check_failed_closed(pair, {"DTLS transport failed ("}, {"DTLS transport failed ("});
+  for (Side* side : {&pair.a(), &pair.b()}) {
+    // The side that received the alert reports it; the side that sent it, OpenSSL's error.
+    bool received = side->has_warning({"(fatal alert received)", "unexpected_message"});
+    bool sent = side->has_warning({"(protocol error)", "unexpected message"});
+    fail_unless(received || sent, "%s: failed for another reason than the unexpected ClientHello",
+                side->describe().c_str());
+    fail_if(side->has_warning({"(handshake timeout)"}), "%s", side->describe().c_str());
+  }
 }
 GST_END_TEST
 
