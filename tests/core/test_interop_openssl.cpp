@@ -159,6 +159,16 @@ class OpensslInterop : public ::testing::Test {
     return children_.back().get();
   }
 
+  // `openssl s_client` connecting to our server on 127.0.0.1:`port` with `identity` (our server
+  // requires a client certificate, RFC 5763 §5), printing the keying material it exports.
+  ChildProcess* spawn_s_client(uint16_t port, const Identity& identity, SrtpProfile profile) {
+    return spawn({openssl_binary(), "s_client", "-dtls1_2", "-connect",
+                  "127.0.0.1:" + std::to_string(port), "-cert", identity.certificate_path, "-key",
+                  identity.key_path, "-use_srtp", std::string(openssl_name(profile)),
+                  "-keymatexport", "EXTRACTOR-dtls_srtp", "-keymatexportlen",
+                  std::to_string(export_length(profile))});
+  }
+
   // Runs a short OpenSSL command to completion; its output, or nullopt if it failed.
   std::optional<std::string> run_openssl(std::vector<std::string> args) {
     args.insert(args.begin(), openssl_binary());
@@ -314,12 +324,7 @@ TEST_P(ProfileInterop, CoreServerAgainstSClientExportsOpensslsKeys) {
   ASSERT_TRUE(started.ok()) << started.error().message;
 
   // The core's socket is bound before s_client starts, so its ClientHello cannot be lost.
-  ChildProcess* client =
-      spawn({openssl_binary(), "s_client", "-dtls1_2", "-connect",
-             "127.0.0.1:" + std::to_string(core->socket().port()), "-cert",
-             client_identity->certificate_path, "-key", client_identity->key_path, "-use_srtp",
-             std::string(openssl_name(profile)), "-keymatexport", "EXTRACTOR-dtls_srtp",
-             "-keymatexportlen", std::to_string(export_length(profile))});
+  ChildProcess* client = spawn_s_client(core->socket().port(), *client_identity, profile);
   ASSERT_NE(client, nullptr);
 
   UdpDtlsEndpoint* raw = core.get();
@@ -412,12 +417,7 @@ TEST_F(OpensslInterop, WrongFingerprintForSClientFailsWithoutKeys) {
       DtlsRole::Server, DtlsParameters{DtlsRole::Client, {stranger->fingerprint()}}, true,
       Clock::now());
   ASSERT_TRUE(started.ok()) << started.error().message;
-  ChildProcess* client =
-      spawn({openssl_binary(), "s_client", "-dtls1_2", "-connect",
-             "127.0.0.1:" + std::to_string(core->socket().port()), "-cert",
-             client_identity->certificate_path, "-key", client_identity->key_path, "-use_srtp",
-             std::string(openssl_name(profile)), "-keymatexport", "EXTRACTOR-dtls_srtp",
-             "-keymatexportlen", std::to_string(export_length(profile))});
+  ChildProcess* client = spawn_s_client(core->socket().port(), *client_identity, profile);
   ASSERT_NE(client, nullptr);
 
   // Until the core has settled and s_client has said how its side ended: the alert, or the
