@@ -187,12 +187,9 @@ class DtlsTransport::Impl {
       if (matches_any(remote_fingerprints_, peer_certificate_.get())) {
         connect();
       } else {
-        // The handshake is over, so no alert can be sent any more in the clear; close_notify
-        // at least tells the peer we are gone.
         fail(FailureReason::FingerprintMismatch,
              "the peer's certificate matches none of the remote fingerprints");
-        SSL_shutdown(ssl_.get());
-        flush_datagram();
+        tell_peer_we_are_gone();
       }
     }
     deliver();
@@ -225,8 +222,10 @@ class DtlsTransport::Impl {
     if (state_ != DtlsState::Connecting) return;
     if (now >= handshake_deadline_) {
       if (awaiting_fingerprint_ || remote_fingerprints_.empty()) {
+        const bool handshake_finished = awaiting_fingerprint_;
         fail(FailureReason::NoRemoteFingerprint,
              "no remote fingerprint was set before the handshake deadline");
+        if (handshake_finished) tell_peer_we_are_gone();
       } else {
         fail(FailureReason::HandshakeTimeout,
              "no DTLS handshake completed within " +
@@ -275,6 +274,14 @@ class DtlsTransport::Impl {
     }
     set_state(DtlsState::Closed);
     deliver();
+  }
+
+  // We failed a handshake that OpenSSL finished (the peer is connected, or about to be): no alert
+  // can go in the clear any more, but close_notify tells the peer at once instead of leaving it
+  // to talk to nobody until consent expires.
+  void tell_peer_we_are_gone() {
+    SSL_shutdown(ssl_.get());
+    flush_datagram();
   }
 
   // --- getters ---------------------------------------------------------------------------------

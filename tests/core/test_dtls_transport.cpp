@@ -287,6 +287,9 @@ TEST(DtlsTransport, NoFingerprintEverFailsAtTheDeadline) {
   EXPECT_GE(link.now() - link.start_time(), 5s);
   EXPECT_LT(link.now() - link.start_time(), 5s + 100ms);
   EXPECT_TRUE(link.log_a().keys.empty());
+  // B finished its handshake and was connected: it is told at once, not left talking to nobody.
+  link.advance(100ms);
+  EXPECT_EQ(link.b().state(), DtlsState::Closed);
 }
 
 TEST(DtlsTransport, StopSendsCloseNotifyAndPeerCloses) {
