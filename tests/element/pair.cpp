@@ -305,7 +305,7 @@ void send_rtp_and_check(Side& from, Side& to, unsigned count, uint32_t ssrc, uin
   }
 }
 
-void send_rtcp_and_check(Side& from, Side& to, GstBuffer* packet, bool action) {
+void send_rtcp(Side& from, GstBuffer* packet, bool action) {
   if (action) {
     gboolean sent = FALSE;
     g_signal_emit_by_name(from.bin, "send-rtcp", packet, &sent);
@@ -313,6 +313,10 @@ void send_rtcp_and_check(Side& from, Side& to, GstBuffer* packet, bool action) {
   } else {
     push(from.rtcp_in, gst_buffer_ref(packet));
   }
+}
+
+void send_rtcp_and_check(Side& from, Side& to, GstBuffer* packet, bool action) {
+  send_rtcp(from, packet, action);
   GstBuffer* received = pull(to.rtcp_out);
   fail_unless(received != nullptr, "RTCP (%s) from %s did not arrive at %s",
               action ? "send-rtcp" : "rtcp_sink", from.label.c_str(), to.label.c_str());

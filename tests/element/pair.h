@@ -150,7 +150,9 @@ bool same_bytes(GstBuffer* a, GstBuffer* b);
 // repeat for one SSRC: SRTP's replay protection (RFC 3711 §3.3.2) rightly drops a repeat.
 void send_rtp_and_check(Side& from, Side& to, unsigned count, uint32_t ssrc,
                         uint16_t first_seq = 100);
-// One RTCP packet via rtcp_sink (or send-rtcp when `action`), checked byte-wise at the peer.
+// Sends one RTCP packet (not taken) through rtcp_sink, or with send-rtcp when `action`.
+void send_rtcp(Side& from, GstBuffer* packet, bool action);
+// The same, checked byte-wise at the peer (takes `packet`).
 void send_rtcp_and_check(Side& from, Side& to, GstBuffer* packet, bool action);
 
 // Open file descriptors of this process (sockets included).

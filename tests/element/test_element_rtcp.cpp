@@ -28,13 +28,7 @@ void check_lone_pli(Side& from, Side& to, bool action) {
   const uint32_t sender_ssrc = 0xaaaa0001, media_ssrc = 0xbbbb0002;
   GstBuffer* pli = make_pli(sender_ssrc, media_ssrc);
   uint64_t received_before = to.stat("rtcp-packets-received");
-  if (action) {
-    gboolean sent = FALSE;
-    g_signal_emit_by_name(from.bin, "send-rtcp", pli, &sent);
-    fail_unless(sent, "%s: send-rtcp returned FALSE while connected", from.label.c_str());
-  } else {
-    push(from.rtcp_in, gst_buffer_ref(pli));
-  }
+  send_rtcp(from, pli, action);
   GstBuffer* received = pull(to.rtcp_out);
   fail_unless(received != nullptr, "the PLI from %s did not arrive at %s", from.label.c_str(),
               to.label.c_str());
