@@ -62,6 +62,8 @@ const char* failure_reason_name(FailureReason reason) {
       return "role conflict";
     case FailureReason::ProtocolError:
       return "protocol error";
+    case FailureReason::TransportLost:
+      return "transport lost";
   }
   return "unknown";
 }
@@ -273,6 +275,11 @@ class DtlsTransport::Impl {
       flush_datagram();
     }
     set_state(DtlsState::Closed);
+    deliver();
+  }
+
+  void transport_lost(std::string detail) {
+    fail(FailureReason::TransportLost, std::move(detail));
     deliver();
   }
 
@@ -766,6 +773,7 @@ Status DtlsTransport::send_application_data(std::span<const uint8_t> data) {
   return impl_->send_application_data(data);
 }
 void DtlsTransport::stop() { impl_->stop(); }
+void DtlsTransport::transport_lost(std::string detail) { impl_->transport_lost(std::move(detail)); }
 DtlsState DtlsTransport::state() const { return impl_->state(); }
 FailureReason DtlsTransport::failure_reason() const { return impl_->failure_reason(); }
 const std::string& DtlsTransport::failure_detail() const { return impl_->failure_detail(); }

@@ -43,6 +43,7 @@ enum class FailureReason {
   NoCommonSrtpProfile,  // use_srtp negotiated nothing we offered
   RoleConflict,         // both sides client or both server
   ProtocolError,        // anything else OpenSSL rejected
+  TransportLost,        // the path under DTLS is gone (ICE failed, consent expired)
 };
 
 const char* dtls_state_name(DtlsState state);  // "new", "connecting", …
@@ -132,6 +133,11 @@ class DtlsTransport {
 
   // Sends close_notify (when a session exists) and moves to Closed. Idempotent.
   void stop();
+
+  // The transport underneath is gone (ICE failed, RFC 7675 consent expired): Failed
+  // (TransportLost) from any state but Closed/Failed, keys dropped, nothing sent (there is no path
+  // to send on). `detail` says what was lost.
+  void transport_lost(std::string detail);
 
   DtlsState state() const;
   FailureReason failure_reason() const;

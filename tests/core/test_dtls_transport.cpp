@@ -329,6 +329,36 @@ TEST(DtlsTransport, NegotiatedParametersOutliveTheAssociation) {
   EXPECT_EQ(link.b().role(), DtlsRole::Server);
 }
 
+// ICE failing under a connected association (consent expired) fails it with TransportLost: no
+// datagram goes out (there is no path), what was negotiated stays readable, the peer is untouched.
+TEST(DtlsTransport, TransportLostFailsSilentlyAndKeepsWhatWasNegotiated) {
+  MemoryLink link(config_with(0), config_with(1));
+  link.start(DtlsRole::Client, DtlsRole::Server);
+  ASSERT_TRUE(link.run_until_settled());
+  const size_t sent_before = link.log_a().sent_sizes.size();
+  link.a().transport_lost("ICE connectivity lost: consent expired");
+  EXPECT_EQ(link.a().state(), DtlsState::Failed);
+  EXPECT_EQ(link.a().failure_reason(), FailureReason::TransportLost);
+  EXPECT_EQ(link.a().failure_detail(), "ICE connectivity lost: consent expired");
+  EXPECT_EQ(link.log_a().sent_sizes.size(), sent_before);
+  EXPECT_TRUE(link.a().srtp_profile().has_value());
+  link.a().transport_lost("again");  // a failed transport stays as it failed
+  EXPECT_EQ(link.a().failure_detail(), "ICE connectivity lost: consent expired");
+  link.advance(100ms);
+  EXPECT_EQ(link.b().state(), DtlsState::Connected);
+}
+
+// ICE can fail before DTLS ever started: the transport must not stay `new` for ever.
+TEST(DtlsTransport, TransportLostBeforeStartFails) {
+  MemoryLink link(config_with(0), config_with(1));
+  link.a().transport_lost("ICE failed: no candidate pair worked");
+  EXPECT_EQ(link.a().state(), DtlsState::Failed);
+  EXPECT_EQ(link.a().failure_reason(), FailureReason::TransportLost);
+  const std::vector<DtlsState> expected = {DtlsState::Failed};
+  EXPECT_EQ(link.log_a().states, expected);
+  EXPECT_FALSE(link.a().start(DtlsRole::Client, {}, true, link.now()));
+}
+
 TEST(DtlsTransport, ApplicationDataBothWays) {
   MemoryLink link(config_with(0), config_with(1));
   link.start(DtlsRole::Client, DtlsRole::Server);
