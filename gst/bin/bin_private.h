@@ -33,6 +33,15 @@ struct Run {
   Phase phase = Phase::Null;
   std::shared_ptr<IceTransport> ice;  // from Ready on
   size_t remote_candidates_applied = 0;
+  // We ended this run's DTLS ourselves (`stop`, leaving PLAYING): its close is not the peer's.
+  bool closed_by_us = false;
+};
+
+// auto-restart (restart.cpp): at most one restart pending, on the shared main context.
+struct Restart {
+  GSource* source = nullptr;  // the pending step, or nullptr
+  guint attempts = 0;         // since the last connected; sets the backoff
+  guint64 count = 0;          // restarts begun since NULL→READY (stats `auto-restarts`)
 };
 
 struct BinImpl {
@@ -41,6 +50,7 @@ struct BinImpl {
   // The SSL_CTX for the certificate and srtp-profiles, reused across runs while both stay.
   std::shared_ptr<const dtlstransport::DtlsContext> dtls_context;
   Run run;
+  Restart restart;
 };
 
 enum {
@@ -79,6 +89,7 @@ enum {
   PROP_ICE_AGENT,
   PROP_STATS,
   PROP_SOCKET_BUFFER_SIZE,
+  PROP_AUTO_RESTART,
   N_PROPERTIES
 };
 
@@ -105,6 +116,25 @@ void apply_remote_candidates(GstDtlsTransportBin* self);
 void apply_remote_credentials(GstDtlsTransportBin* self);
 // The ICE transport of this run, if any (a new reference).
 std::shared_ptr<IceTransport> current_ice(GstDtlsTransportBin* self);
+// A run's steps, in the order the state changes take them (see the Phase above): NULL→READY,
+// READY→PAUSED, entering PLAYING, and back to NULL. The first two post an error and return false
+// when they cannot.
+bool create_run(GstDtlsTransportBin* self);
+bool prepare_transport(GstDtlsTransportBin* self);
+void play_run(GstDtlsTransportBin* self);
+void destroy_run(GstDtlsTransportBin* self);
+// Posts an element message named `name` with the given fields (gst_structure_new_valist).
+void post_element_message(GstDtlsTransportBin* self, const char* name, const char* first_field,
+                          ...) G_GNUC_NULL_TERMINATED;
+
+// restart.cpp: auto-restart. The DTLS transport of this run failed or the peer closed it: with
+// auto-restart on and the element PLAYING, tear the run down now and begin a new one after a
+// backoff (1 s doubling up to 30 s). Any thread, no lock held.
+void auto_restart_after_failure(GstDtlsTransportBin* self);
+// Connected again: the next failure starts from the shortest backoff.
+void auto_restart_connected(GstDtlsTransportBin* self);
+// Leaving PLAYING or disposing: no restart may run after this returns.
+void auto_restart_cancel(GstDtlsTransportBin* self);
 
 }  // namespace gstdtls
 

@@ -156,6 +156,8 @@ IceEvents ice_events(GstDtlsTransportBin* self) {
   return events;
 }
 
+}  // namespace
+
 // NULL→READY: the identity (loaded or generated here, off the streaming threads; local-fingerprint
 // is readable from READY on) and the ICE agent.
 bool create_run(GstDtlsTransportBin* self) {
@@ -191,7 +193,7 @@ bool create_run(GstDtlsTransportBin* self) {
   ice->attach(self->nicesrc, self->nicesink);
   {
     std::lock_guard lock(impl.lock);
-    impl.run = Run{Phase::Ready, ice, 0};
+    impl.run = Run{Phase::Ready, ice, 0, false};
   }
   apply_remote_credentials(self);
   notify(self, PROP_ICE_STATE);
@@ -251,6 +253,8 @@ void destroy_run(GstDtlsTransportBin* self) {
   notify(self, PROP_ICE_STATE);
 }
 
+namespace {
+
 // Moves the run between Prepared and Playing; returns the ICE transport when DTLS can start now.
 std::shared_ptr<IceTransport> set_playing(GstDtlsTransportBin* self, bool playing) {
   BinImpl& impl = impl_of(self);
@@ -265,16 +269,37 @@ std::shared_ptr<IceTransport> set_playing(GstDtlsTransportBin* self, bool playin
   return nullptr;
 }
 
+// Leaving PLAYING ends the association (RFC 5246 §7.2.1 close_notify, while the network path is
+// still open): the peer learns at once instead of when consent expires. The agent stays; the next
+// PLAYING begins a new DTLS transport on it.
+void end_dtls_on_leaving_playing(GstDtlsTransportBin* self) {
+  BinImpl& impl = impl_of(self);
+  {
+    std::lock_guard lock(impl.lock);
+    if (impl.run.phase != Phase::Started) return;
+    impl.run.phase = Phase::Ready;  // prepare_transport makes a new transport at PLAYING
+    impl.run.closed_by_us = true;
+  }
+  endpoint_stop(self->endpoint);
+}
+
 GstStateChangeReturn change_state(GstElement* element, GstStateChange transition) {
   auto* self = GST_DTLS_TRANSPORT_BIN(element);
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:
+      impl_of(self).restart = Restart{};
       if (!create_run(self)) return GST_STATE_CHANGE_FAILURE;
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       if (!prepare_transport(self)) return GST_STATE_CHANGE_FAILURE;
       break;
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      // A run that left PLAYING ended its DTLS transport: this one begins a new one.
+      if (!prepare_transport(self)) return GST_STATE_CHANGE_FAILURE;
+      break;
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      auto_restart_cancel(self);
+      end_dtls_on_leaving_playing(self);
       set_playing(self, false);
       endpoint_set_network_open(self->endpoint, false);
       break;
@@ -298,10 +323,11 @@ GstStateChangeReturn change_state(GstElement* element, GstStateChange transition
       apply_remote_candidates(self);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
-      endpoint_set_network_open(self->endpoint, true);
-      if (auto ice = set_playing(self, true)) schedule_start_dtls(self, ice);
+      apply_remote_candidates(self);
+      play_run(self);
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
+      auto_restart_cancel(self);
       endpoint_reset(self->endpoint);
       destroy_run(self);
       break;
@@ -325,12 +351,21 @@ void on_dtls_state(GstDtlsTransportBin* self, dt::DtlsState state, dt::FailureRe
   }
   g_signal_emit(self, signals[SIGNAL_STATE_CHANGED], 0, from_core_state(state));
   if (state == dt::DtlsState::Failed) {
-    // A failed transport is not a pipeline error: the application decides (restart, renegotiate).
+    // A failed transport is not a pipeline error: the application decides (restart, renegotiate),
+    // or auto-restart does.
     gchar* text = g_strdup_printf("DTLS transport failed (%s): %s", dt::failure_reason_name(reason),
                                   detail.c_str());
     post_warning(self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED, text);
     g_free(text);
   }
+  bool closed_by_peer = false;
+  if (state == dt::DtlsState::Closed) {
+    BinImpl& impl = impl_of(self);
+    std::lock_guard lock(impl.lock);
+    closed_by_peer = !impl.run.closed_by_us;
+  }
+  if (state == dt::DtlsState::Failed || closed_by_peer) auto_restart_after_failure(self);
+  if (state == dt::DtlsState::Connected) auto_restart_connected(self);
 }
 
 // --- Action signals ---------------------------------------------------------------------------
@@ -344,7 +379,14 @@ gboolean action_send_rtcp(GstDtlsTransportBin* self, GstBuffer* buffer) {
   return endpoint_send_rtcp(self->endpoint, buffer);
 }
 
-void action_stop(GstDtlsTransportBin* self) { endpoint_stop(self->endpoint); }
+void action_stop(GstDtlsTransportBin* self) {
+  {
+    BinImpl& impl = impl_of(self);
+    std::lock_guard lock(impl.lock);
+    impl.run.closed_by_us = true;
+  }
+  endpoint_stop(self->endpoint);
+}
 
 void ghost(GstDtlsTransportBin* self, const char* name) {
   GstPad* target = gst_element_get_static_pad(GST_ELEMENT(self->endpoint), name);
@@ -355,6 +397,21 @@ void ghost(GstDtlsTransportBin* self, const char* name) {
 }
 
 }  // namespace
+
+void play_run(GstDtlsTransportBin* self) {
+  endpoint_set_network_open(self->endpoint, true);
+  if (auto ice = set_playing(self, true)) schedule_start_dtls(self, ice);
+}
+
+void post_element_message(GstDtlsTransportBin* self, const char* name, const char* first_field,
+                          ...) {
+  va_list args;
+  va_start(args, first_field);
+  GstStructure* structure = gst_structure_new_valist(name, first_field, args);
+  va_end(args);
+  gst_element_post_message(GST_ELEMENT(self),
+                           gst_message_new_element(GST_OBJECT(self), structure));
+}
 
 void warn(GstDtlsTransportBin* self, const char* format, ...) {
   va_list args;
@@ -456,6 +513,7 @@ static void gst_dtls_transport_bin_dispose(GObject* object) {
   // parent's dispose releases the children. The endpoint's DTLS timer holds a reference to the
   // endpoint: resetting it breaks that cycle.
   auto* self = GST_DTLS_TRANSPORT_BIN(object);
+  auto_restart_cancel(self);
   if (self->endpoint) endpoint_reset(self->endpoint);
   destroy_run(self);
   G_OBJECT_CLASS(gst_dtls_transport_bin_parent_class)->dispose(object);

@@ -214,6 +214,11 @@ void set_property(GObject* object, guint id, const GValue* value, GParamSpec* ps
       if (impl.run.phase >= Phase::Prepared) late = "the DTLS transport is created at READY→PAUSED";
       break;
     }
+    case PROP_AUTO_RESTART: {
+      std::lock_guard lock(impl.lock);
+      s.auto_restart = g_value_get_boolean(value);
+      break;
+    }
     case PROP_SOCKET_BUFFER_SIZE: {
       std::lock_guard lock(impl.lock);
       s.socket_buffer_size = g_value_get_uint(value);
@@ -359,6 +364,9 @@ void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
       break;
     case PROP_SOCKET_BUFFER_SIZE:
       g_value_set_uint(value, s.socket_buffer_size);
+      break;
+    case PROP_AUTO_RESTART:
+      g_value_set_boolean(value, s.auto_restart);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
@@ -508,13 +516,21 @@ void install_properties(GObjectClass* klass) {
       "stats", "Statistics",
       "Counters and negotiated parameters: packets-/bytes-sent/-received, rtcp-packets-sent/-"
       "received, dropped-auth-failure/-replay/-no-keys/-malformed, state, dtls-role, "
-      "dtls-version, dtls-cipher, srtp-profile, handshake-ms, local-candidate, remote-candidate",
+      "dtls-version, dtls-cipher, srtp-profile, handshake-ms, local-candidate, remote-candidate, "
+      "auto-restarts",
       GST_TYPE_STRUCTURE, ro);
   properties[PROP_SOCKET_BUFFER_SIZE] = g_param_spec_uint(
       "socket-buffer-size", "Socket buffer size",
       "SO_RCVBUF and SO_SNDBUF of the selected pair's UDP socket, in bytes, set when ICE connects "
       "(capped by net.core.rmem_max/wmem_max); 0 keeps the system default",
       0, G_MAXINT, kDefaultSocketBufferSize, rw_playing);
+  properties[PROP_AUTO_RESTART] = g_param_spec_boolean(
+      "auto-restart", "Auto restart",
+      "After the DTLS transport fails (dead peer, ICE failure, handshake timeout) or the peer "
+      "closes it, begin a new run (ICE + DTLS, same settings) while PLAYING, after 1 s doubling "
+      "up to 30 s, until connected again; posts a dtls-transport-restart element message each "
+      "time",
+      FALSE, rw_playing);
   g_object_class_install_properties(klass, N_PROPERTIES, properties);
 }
 

@@ -42,6 +42,8 @@ struct Settings {
   std::vector<dtlstransport::SrtpProfile> srtp_profiles = dtlstransport::default_srtp_profiles();
   guint mtu = default_mtu();
   guint handshake_timeout_ms = default_handshake_timeout_ms();
+  // After failed or the peer's close: a new run (ICE + DTLS) with these settings, with backoff.
+  bool auto_restart = false;
 
   // ICE
   bool ice_controlling = true;

@@ -11,9 +11,11 @@ GstStructure* make_stats(GstDtlsTransportBin* self) {
   BinImpl& impl = impl_of(self);
   EndpointInfo info = endpoint_info(self->endpoint);
   std::shared_ptr<IceTransport> ice;
+  guint64 restarts;
   {
     std::lock_guard lock(impl.lock);
     ice = impl.run.ice;
+    restarts = impl.restart.count;
   }
   const std::string local = ice ? ice->selected_local_candidate() : "";
   const std::string remote = ice ? ice->selected_remote_candidate() : "";
@@ -35,7 +37,8 @@ GstStructure* make_stats(GstDtlsTransportBin* self) {
                            "srtp-profile", G_TYPE_STRING, info.srtp_profile.c_str(),            //
                            "handshake-ms", G_TYPE_DOUBLE, info.handshake_ms,                    //
                            "local-candidate", G_TYPE_STRING, local.c_str(),                     //
-                           "remote-candidate", G_TYPE_STRING, remote.c_str(), nullptr);
+                           "remote-candidate", G_TYPE_STRING, remote.c_str(),                   //
+                           "auto-restarts", G_TYPE_UINT64, restarts, nullptr);
 }
 
 }  // namespace gstdtls

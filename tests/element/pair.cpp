@@ -81,6 +81,14 @@ uint64_t Side::stat(const char* field) const {
   return value;
 }
 
+size_t Side::count_element_messages(const char* name) const {
+  const std::string prefix = std::string(name) + ",";
+  size_t count = 0;
+  for (const auto& text : element_messages)
+    if (text.rfind(prefix, 0) == 0 || text == name) count++;
+  return count;
+}
+
 bool Side::has_warning(std::initializer_list<const char*> needles) const {
   for (const auto& warning : warnings) {
     std::string text = lower(warning);
@@ -157,6 +165,12 @@ void Pair::pump() {
             .push_back(text);
         g_clear_error(&error);
         g_free(debug);
+      } else if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ELEMENT) {
+        if (const GstStructure* structure = gst_message_get_structure(message)) {
+          gchar* text = gst_structure_to_string(structure);
+          side->element_messages.push_back(text);
+          g_free(text);
+        }
       }
       gst_message_unref(message);
     }

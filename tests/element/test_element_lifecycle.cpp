@@ -1,10 +1,13 @@
 // Lifecycle: the stop action (close_notify, RFC 5246 §7.2.1) closes both sides and stops media;
-// PLAYING→NULL→PLAYING gives a fresh transport and handshake with media again; 50 rapid
-// NULL↔PLAYING cycles, many of them mid-handshake, neither hang, crash nor leak sockets.
+// leaving PLAYING (to PAUSED or all the way to NULL) sends close_notify too; PLAYING→NULL→PLAYING
+// gives a fresh transport and handshake with media again; auto-restart heals a call whose peer
+// went away and came back; 50 rapid NULL↔PLAYING cycles, many of them mid-handshake, neither hang,
+// crash nor leak sockets.
 // pair.h (and the C++ library) first: gstcheck.h defines a `fail` macro that breaks <ios>.
 #include "pair.h"
 //
 #include <gst/check/gstcheck.h>
+#include <unistd.h>
 
 using namespace elemtest;
 
@@ -16,7 +19,87 @@ void connect_pair(Pair& pair) {
   fail_unless(pair.wait_connected(&why), "not connected:\n%s", why.c_str());
 }
 
+
+// Fixed ports, as a static configuration has them: a side that comes back is where it was.
+void fix_ports(Pair& pair) {
+  const guint base = 41000 + static_cast<guint>(getpid() % 8000) * 2;
+  g_object_set(pair.a().bin, "min-port", base, "max-port", base, nullptr);
+  g_object_set(pair.b().bin, "min-port", base + 1, "max-port", base + 1, nullptr);
+}
+
 }  // namespace
+
+// Leaving PLAYING ends the association with close_notify while the network path is still open:
+// the peer goes closed at once (not failed, not connected to nobody until consent expires).
+// Checked for PLAYING→PAUSED and for PLAYING→NULL in one step.
+GST_START_TEST(test_leaving_playing_sends_close_notify) {
+  for (GstState target : {GST_STATE_PAUSED, GST_STATE_NULL}) {
+    Pair pair;
+    connect_pair(pair);
+    send_rtp_and_check(pair.a(), pair.b(), 3, 0x0a0000c5);
+    // PAUSED is asynchronous (the appsinks wait for preroll): it never completes here.
+    fail_if(gst_element_set_state(pair.b().pipeline, target) == GST_STATE_CHANGE_FAILURE);
+    fail_unless(pair.wait_state(pair.a(), kClosed, 5 * G_USEC_PER_SEC),
+                "A after B went to %s:\n%s", gst_element_state_get_name(target),
+                pair.a().describe().c_str());
+    fail_unless_equals_int(pair.a().count_state_changes(kFailed), 0);
+    if (target == GST_STATE_PAUSED) fail_unless_equals_int(pair.b().state(), kClosed);
+  }
+}
+GST_END_TEST
+
+// auto-restart: B goes away (NULL: A hears close_notify and closes), A tears its run down and
+// begins a new one after the first backoff (1 s); B comes back with the same configuration; both
+// connect again and media flows both ways. A's restarts are announced and counted.
+GST_START_TEST(test_auto_restart_heals_when_the_peer_returns) {
+  Pair pair;
+  fix_ports(pair);
+  g_object_set(pair.a().bin, "auto-restart", TRUE, nullptr);
+  connect_pair(pair);
+  send_rtp_and_check(pair.a(), pair.b(), 3, 0x0a0000c6);
+  const double handshake_ms = [&] {
+    GstStructure* stats = nullptr;
+    g_object_get(pair.a().bin, "stats", &stats, nullptr);
+    double ms = -1;
+    gst_structure_get_double(stats, "handshake-ms", &ms);
+    gst_structure_free(stats);
+    return ms;
+  }();
+  fail_unless(handshake_ms >= 0);
+
+  fail_unless_equals_int(gst_element_set_state(pair.b().pipeline, GST_STATE_NULL),
+                         GST_STATE_CHANGE_SUCCESS);
+  fail_unless(pair.wait_until([&] {
+    return pair.a().count_element_messages("dtls-transport-restart") >= 1;
+  }, 5 * G_USEC_PER_SEC), "A did not restart:\n%s", pair.a().describe().c_str());
+  fail_unless_equals_int(gst_element_set_state(pair.b().pipeline, GST_STATE_PLAYING),
+                         GST_STATE_CHANGE_SUCCESS);
+  fail_unless(pair.wait_until([&] {
+    return pair.a().count_state_changes(kConnected) >= 2 &&
+           pair.b().count_state_changes(kConnected) >= 2;
+  }, 30 * G_USEC_PER_SEC), "not connected again:\n%s\n%s", pair.a().describe().c_str(),
+              pair.b().describe().c_str());
+  send_rtp_and_check(pair.a(), pair.b(), 5, 0x0a0000c7);
+  send_rtp_and_check(pair.b(), pair.a(), 5, 0x0b0000c7);
+  fail_unless(pair.a().stat("auto-restarts") >= 1);
+  fail_unless_equals_uint64(pair.b().stat("auto-restarts"), 0);
+  fail_unless(pair.a().errors.empty() && pair.b().errors.empty(), "%s\n%s",
+              pair.a().describe().c_str(), pair.b().describe().c_str());
+}
+GST_END_TEST
+
+// Our own stop is not a failure: auto-restart leaves a transport we closed alone.
+GST_START_TEST(test_auto_restart_respects_our_own_stop) {
+  Pair pair;
+  g_object_set(pair.a().bin, "auto-restart", TRUE, nullptr);
+  connect_pair(pair);
+  g_signal_emit_by_name(pair.a().bin, "stop");
+  fail_unless(pair.wait_both(kClosed));
+  pair.settle(1500 * 1000);  // beyond the first backoff
+  fail_unless_equals_int(pair.a().count_element_messages("dtls-transport-restart"), 0);
+  fail_unless_equals_int(pair.a().state(), kClosed);
+}
+GST_END_TEST
 
 GST_START_TEST(test_stop_closes_both) {
   Pair pair;
@@ -153,10 +236,13 @@ GST_END_TEST
 static Suite* element_lifecycle_suite(void) {
   Suite* s = suite_create("element_lifecycle");
   TCase* tc = tcase_create("lifecycle");
-  tcase_set_timeout(tc, 90);
+  tcase_set_timeout(tc, 180);
   tcase_add_test(tc, test_stop_closes_both);
   tcase_add_test(tc, test_restart);
   tcase_add_test(tc, test_rapid_cycles);
+  tcase_add_test(tc, test_leaving_playing_sends_close_notify);
+  tcase_add_test(tc, test_auto_restart_heals_when_the_peer_returns);
+  tcase_add_test(tc, test_auto_restart_respects_our_own_stop);
   suite_add_tcase(s, tc);
   return s;
 }
