@@ -60,7 +60,11 @@ std::string candidate_sdp(NiceAgent* agent, NiceCandidate* candidate) {
   return line;
 }
 
-void agent_closed(GObject* agent, GAsyncResult*, gpointer) {
+// The agent's stream goes with the close: its sockets are freed now, not when the last reference
+// to the agent goes (the bin keeps the closed transport for what it learnt), so a fixed port is
+// free again for the next run.
+void agent_closed(GObject* agent, GAsyncResult*, gpointer stream) {
+  nice_agent_remove_stream(NICE_AGENT(agent), GPOINTER_TO_UINT(stream));
   g_object_unref(agent);
   shared_main_context_release();
 }
@@ -186,14 +190,20 @@ void IceTransport::close() {
   // start it on the shared thread: from here the callback would wait for an application loop that
   // may never run, and the agent, its sockets and the shared thread would leak on every NULL.
   // The source holds an agent reference of its own; agent_closed() drops it.
+  struct Closing {
+    NiceAgent* agent;
+    guint stream;
+  };
   GSource* source = g_idle_source_new();
   g_source_set_callback(
       source,
       [](gpointer data) -> gboolean {
-        nice_agent_close_async(NICE_AGENT(data), agent_closed, nullptr);
+        auto* closing = static_cast<Closing*>(data);
+        nice_agent_close_async(closing->agent, agent_closed, GUINT_TO_POINTER(closing->stream));
+        delete closing;
         return G_SOURCE_REMOVE;
       },
-      g_object_ref(agent_), nullptr);
+      new Closing{NICE_AGENT(g_object_ref(agent_)), stream_}, nullptr);
   g_source_attach(source, context_);
   g_source_unref(source);
 }

@@ -7,6 +7,9 @@
 #include "pair.h"
 //
 #include <gst/check/gstcheck.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 using namespace elemtest;
@@ -21,10 +24,25 @@ void connect_pair(Pair& pair) {
 
 
 // Fixed ports, as a static configuration has them: a side that comes back is where it was.
-void fix_ports(Pair& pair) {
+// Returns B's port.
+guint fix_ports(Pair& pair) {
   const guint base = 41000 + static_cast<guint>(getpid() % 8000) * 2;
   g_object_set(pair.a().bin, "min-port", base, "max-port", base, nullptr);
   g_object_set(pair.b().bin, "min-port", base + 1, "max-port", base + 1, nullptr);
+  return base + 1;
+}
+
+// Whether a UDP socket can be bound to 127.0.0.1:port now (an agent closes asynchronously after
+// NULL; a restarted process would find its port free).
+bool udp_port_free(guint port) {
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool free = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  close(fd);
+  return free;
 }
 
 }  // namespace
@@ -53,7 +71,7 @@ GST_END_TEST
 // connect again and media flows both ways. A's restarts are announced and counted.
 GST_START_TEST(test_auto_restart_heals_when_the_peer_returns) {
   Pair pair;
-  fix_ports(pair);
+  const guint b_port = fix_ports(pair);
   g_object_set(pair.a().bin, "auto-restart", TRUE, nullptr);
   connect_pair(pair);
   send_rtp_and_check(pair.a(), pair.b(), 3, 0x0a0000c6);
@@ -72,6 +90,7 @@ GST_START_TEST(test_auto_restart_heals_when_the_peer_returns) {
   fail_unless(pair.wait_until([&] {
     return pair.a().count_element_messages("dtls-transport-restart") >= 1;
   }, 5 * G_USEC_PER_SEC), "A did not restart:\n%s", pair.a().describe().c_str());
+  fail_unless(pair.wait_until([&] { return udp_port_free(b_port); }, 5 * G_USEC_PER_SEC));
   fail_unless_equals_int(gst_element_set_state(pair.b().pipeline, GST_STATE_PLAYING),
                          GST_STATE_CHANGE_SUCCESS);
   fail_unless(pair.wait_until([&] {
