@@ -1,5 +1,7 @@
 #include "dtls_record.hpp"
 
+#include <algorithm>
+
 #include "packet_classifier.hpp"
 
 namespace dtlstransport {
@@ -49,6 +51,70 @@ size_t screen_records(std::span<const uint8_t> datagram, const RecordScreen& scr
     out.insert(out.end(), rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(record_size));
   }
   return discarded;
+}
+
+Hello hello_in_record(std::span<const uint8_t> record) {
+  // Handshake header (RFC 6347 §4.2.2): msg_type (1), length (3), message_seq (2),
+  // fragment_offset (3), fragment_length (3); a ClientHello body starts with client_version (2)
+  // and random (32).
+  constexpr size_t kEpochOffset = 3, kHeader = 12, kRandomOffset = kHeader + 2, kRandom = 32;
+  constexpr uint8_t kHelloRequest = 0, kClientHello = 1;
+  if (record.size() < kDtlsRecordHeaderLength + kHeader ||
+      record[0] != static_cast<uint8_t>(DtlsContentType::Handshake) ||
+      read_u16(record, kEpochOffset) != 0)
+    return {};
+  const auto message = record.subspan(kDtlsRecordHeaderLength);
+  auto u24 = [&message](size_t offset) {
+    return (size_t{message[offset]} << 16) | (size_t{message[offset + 1]} << 8) |
+           message[offset + 2];
+  };
+  const size_t length = u24(1), sequence = read_u16(message, 4), fragment_offset = u24(6),
+               fragment_length = u24(9);
+  if (message[0] == kHelloRequest && length == 0 && fragment_offset == 0 && fragment_length == 0)
+    return {HelloKind::HelloRequest, {}};
+  if (message[0] == kClientHello && sequence == 0 && fragment_offset == 0 &&
+      fragment_length >= kRandomOffset - kHeader + kRandom &&
+      message.size() >= kRandomOffset + kRandom) {
+    Hello hello{HelloKind::ClientHello, {}};
+    std::copy_n(message.begin() + kRandomOffset, kRandom, hello.client_random.begin());
+    return hello;
+  }
+  return {};
+}
+
+std::span<const uint8_t> for_each_record(
+    std::span<const uint8_t> datagram,
+    const std::function<void(std::span<const uint8_t> record)>& each) {
+  constexpr size_t kLengthOffset = 11;
+  size_t offset = 0;
+  while (offset < datagram.size()) {
+    const auto rest = datagram.subspan(offset);
+    if (rest.size() < kDtlsRecordHeaderLength) return rest;
+    const size_t length = read_u16(rest, kLengthOffset);
+    if (length > rest.size() - kDtlsRecordHeaderLength) return rest;
+    each(rest.first(kDtlsRecordHeaderLength + length));
+    offset += kDtlsRecordHeaderLength + length;
+  }
+  return {};
+}
+
+std::vector<uint8_t> hello_request_record() {
+  constexpr uint8_t kHandshakeHeaderLength = 12;
+  std::vector<uint8_t> record = {static_cast<uint8_t>(DtlsContentType::Handshake),
+                                 kDtls12 >> 8,
+                                 kDtls12 & 0xff,
+                                 0,  // epoch
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 0,
+                                 0,  // sequence number
+                                 0,
+                                 kHandshakeHeaderLength};
+  record.resize(record.size() + kHandshakeHeaderLength, 0);  // HelloRequest: all zero
+  return record;
 }
 
 }  // namespace dtlstransport

@@ -5,8 +5,10 @@
 // alert after the handshake as the peer's).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -28,5 +30,30 @@ struct RecordScreen {
 // were discarded (a truncated header or a length beyond the datagram discards the rest as one).
 size_t screen_records(std::span<const uint8_t> datagram, const RecordScreen& screen,
                       std::vector<uint8_t>& out);
+
+// The two plaintext messages that open a new handshake on an existing association: the client's
+// first ClientHello (RFC 6347 §4.2.8: a restarted client) and the server's HelloRequest (RFC 5246
+// §7.4.1.1: a restarted server asks the client to start one). Both are epoch-0 handshake records
+// that anyone can forge; recognizing one authenticates nothing.
+enum class HelloKind { None, ClientHello, HelloRequest };
+struct Hello {
+  HelloKind kind = HelloKind::None;
+  std::array<uint8_t, 32>
+      client_random{};  // ClientHello only: tells a retransmission from a new one
+};
+
+// What `record` (one whole record: header and body) opens, if anything. A ClientHello counts only
+// as the first fragment of message_seq 0 long enough to hold the random (RFC 6347 §4.2.2).
+Hello hello_in_record(std::span<const uint8_t> record);
+
+// Calls `each` with every record of `datagram` whose framing holds, in order, and returns the
+// unframeable rest (a truncated header or a length beyond the datagram; empty when none).
+std::span<const uint8_t> for_each_record(
+    std::span<const uint8_t> datagram,
+    const std::function<void(std::span<const uint8_t> record)>& each);
+
+// An epoch-0 HelloRequest record (type 0, empty body, message_seq 0, fragment 0/0), as a server
+// sends it in the clear.
+std::vector<uint8_t> hello_request_record();
 
 }  // namespace dtlstransport

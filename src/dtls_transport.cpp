@@ -6,6 +6,7 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <deque>
 #include <utility>
@@ -96,6 +97,15 @@ constexpr size_t kMinimumMtu = 256;
 // The largest plaintext one record carries (2^14, RFC 5246 §6.2.1, which RFC 6347 §4.1 keeps).
 constexpr size_t kMaxRecordPlaintext = 16384;
 
+// A connected transport starts at most one new handshake (for a restarted peer) per this long.
+constexpr auto kRestartRateLimit = std::chrono::seconds(1);
+// A new handshake beside a connected association gives up after this long (or the handshake
+// timeout, if shorter) and is dropped without a trace.
+constexpr auto kAttemptTimeout = std::chrono::seconds(10);
+// A server still waiting for a ClientHello asks a client that may have survived its restart for
+// a new handshake this often (RFC 5246 §7.4.1.1 HelloRequest).
+constexpr auto kHelloRequestInterval = std::chrono::seconds(1);
+
 int transport_ex_index() {
   static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   return index;
@@ -115,7 +125,9 @@ struct KeysEvent {
 struct ApplicationDataEvent {
   std::vector<uint8_t> bytes;
 };
-using Event = std::variant<DatagramEvent, StateEvent, KeysEvent, ApplicationDataEvent>;
+struct ReconnectedEvent {};
+using Event =
+    std::variant<DatagramEvent, StateEvent, KeysEvent, ApplicationDataEvent, ReconnectedEvent>;
 
 }  // namespace
 
@@ -125,8 +137,9 @@ class DtlsTransport::Impl {
       : config_(std::move(config)), callbacks_(std::move(callbacks)), context_(config_.context) {}
 
   ~Impl() {
-    // The BIO points at us; make sure OpenSSL cannot call into a half-destroyed object.
-    ssl_.reset();
+    // The BIOs point at the associations, which point at us: drop them while we are whole.
+    attempt_.reset();
+    current_.reset();
   }
 
   Status init() {
@@ -158,24 +171,26 @@ class DtlsTransport::Impl {
       return {};
     }
     role_ = *role;
-    if (Status status = create_ssl(); !status) {
-      fail(FailureReason::ProtocolError, status.error().message);
+    auto created = create_association();
+    if (!created) {
+      fail(FailureReason::ProtocolError, created.error().message);
       deliver();
-      return status;
+      return created.error();
     }
+    current_ = std::move(*created);
     handshake_deadline_ = now + config_.handshake_timeout;
     set_state(DtlsState::Connecting);
-    if (role_ == DtlsRole::Client) {
-      SSL_set_connect_state(ssl_.get());
-    } else {
-      SSL_set_accept_state(ssl_.get());
+    if (role_ == DtlsRole::Server) {
+      // A client that survived our restart waits for a HelloRequest (see ingest()). Not at once:
+      // in a fresh start the ClientHello comes first, and a client mid-handshake need not see it.
+      hello_request_due_ = now + kHelloRequestInterval;
     }
-    drive();
+    drive(*current_);
     std::deque<std::vector<uint8_t>> early;
     early.swap(early_datagrams_);
     for (const auto& datagram : early) {
       if (!is_active()) break;
-      feed(datagram);
+      ingest(datagram);
     }
     flush_datagram();
     deliver();
@@ -186,7 +201,7 @@ class DtlsTransport::Impl {
     now_ = now;
     remote_fingerprints_ = std::move(fingerprints);
     if (state_ == DtlsState::Connecting && awaiting_fingerprint_) {
-      if (matches_any(remote_fingerprints_, peer_certificate_.get())) {
+      if (matches_any(remote_fingerprints_, current_->peer_certificate.get())) {
         connect();
       } else {
         fail(FailureReason::FingerprintMismatch,
@@ -206,21 +221,37 @@ class DtlsTransport::Impl {
       return;
     }
     if (!is_active()) return;
-    feed(datagram);
+    ingest(datagram);
     flush_datagram();
     deliver();
   }
 
   std::optional<TimePoint> next_timeout() const {
-    if (state_ != DtlsState::Connecting) return std::nullopt;
-    if (retransmit_deadline_ && !awaiting_fingerprint_) {
-      return std::min(*retransmit_deadline_, handshake_deadline_);
+    std::optional<TimePoint> next;
+    auto consider = [&next](std::optional<TimePoint> t) {
+      if (t && (!next || *t < *next)) next = t;
+    };
+    if (state_ == DtlsState::Connecting) {
+      consider(handshake_deadline_);
+      if (!awaiting_fingerprint_) {
+        consider(current_->retransmit_deadline);
+        consider(hello_request_due_);
+      }
+    } else if (state_ == DtlsState::Connected && attempt_) {
+      consider(attempt_->deadline);
+      consider(attempt_->retransmit_deadline);
     }
-    return handshake_deadline_;
+    return next;
   }
 
   void handle_timeout(TimePoint now) {
     now_ = now;
+    if (state_ == DtlsState::Connected) {
+      if (attempt_) handle_attempt_timeout(now);
+      flush_datagram();
+      deliver();
+      return;
+    }
     if (state_ != DtlsState::Connecting) return;
     if (now >= handshake_deadline_) {
       if (awaiting_fingerprint_ || remote_fingerprints_.empty()) {
@@ -236,15 +267,25 @@ class DtlsTransport::Impl {
       deliver();
       return;
     }
-    if (retransmit_deadline_ && now >= *retransmit_deadline_ && !awaiting_fingerprint_) {
-      retransmit_deadline_.reset();
-      expire_openssl_timer();
-      if (DTLSv1_handle_timeout(ssl_.get()) < 0) {
+    if (awaiting_fingerprint_) {
+      deliver();
+      return;
+    }
+    Association& current = *current_;
+    if (current.retransmit_deadline && now >= *current.retransmit_deadline) {
+      current.retransmit_deadline.reset();
+      current.expire_openssl_timer();
+      if (DTLSv1_handle_timeout(current.ssl.get()) < 0) {
         // OpenSSL gives up after 12 retransmissions of one flight.
         fail(FailureReason::HandshakeTimeout,
              "peer unresponsive: " + take_openssl_errors_or("too many retransmissions"));
       }
       flush_datagram();
+    }
+    if (hello_request_due_ && now >= *hello_request_due_ && state_ == DtlsState::Connecting) {
+      flush_datagram();
+      queue_.push_back(DatagramEvent{hello_request_record()});
+      hello_request_due_ = now + kHelloRequestInterval;
     }
     deliver();
   }
@@ -253,13 +294,14 @@ class DtlsTransport::Impl {
     if (state_ != DtlsState::Connected) {
       return Error{std::string("cannot send application data in state ") + dtls_state_name(state_)};
     }
-    const size_t limit = DTLS_get_data_mtu(ssl_.get());
+    SSL* ssl = current_->ssl.get();
+    const size_t limit = DTLS_get_data_mtu(ssl);
     if (data.size() > limit) {
       return Error{"application data of " + std::to_string(data.size()) + " bytes exceeds the " +
                    std::to_string(limit) + "-byte record limit at this MTU"};
     }
     ERR_clear_error();
-    const int written = SSL_write(ssl_.get(), data.data(), static_cast<int>(data.size()));
+    const int written = SSL_write(ssl, data.data(), static_cast<int>(data.size()));
     flush_datagram();
     Status status;
     if (written <= 0) status = Error{"SSL_write failed: " + take_openssl_errors()};
@@ -269,9 +311,10 @@ class DtlsTransport::Impl {
 
   void stop() {
     if (state_ == DtlsState::Closed || state_ == DtlsState::Failed) return;
-    if (ssl_ && SSL_is_init_finished(ssl_.get())) {
+    attempt_.reset();
+    if (current_ && SSL_is_init_finished(current_->ssl.get())) {
       // close_notify (RFC 5246 §7.2.1); we do not wait for the peer's.
-      SSL_shutdown(ssl_.get());
+      SSL_shutdown(current_->ssl.get());
       flush_datagram();
     }
     set_state(DtlsState::Closed);
@@ -287,7 +330,7 @@ class DtlsTransport::Impl {
   // can go in the clear any more, but close_notify tells the peer at once instead of leaving it
   // to talk to nobody until consent expires.
   void tell_peer_we_are_gone() {
-    SSL_shutdown(ssl_.get());
+    SSL_shutdown(current_->ssl.get());
     flush_datagram();
   }
 
@@ -298,35 +341,94 @@ class DtlsTransport::Impl {
   const std::string& failure_detail() const { return failure_detail_; }
   DtlsRole role() const { return role_; }
   // Negotiated with a verified peer: readable from connected on, closed or failed included.
-  std::optional<SrtpProfile> srtp_profile() const { return verified_ ? profile_ : std::nullopt; }
+  std::optional<SrtpProfile> srtp_profile() const {
+    return verified_ ? current_->profile : std::nullopt;
+  }
   std::vector<uint8_t> remote_certificate_der() const {
-    return verified_ ? certificate_to_der(peer_certificate_.get()) : std::vector<uint8_t>{};
+    return verified_ ? certificate_to_der(current_->peer_certificate.get())
+                     : std::vector<uint8_t>{};
   }
   std::string remote_certificate_pem() const {
-    return verified_ ? certificate_to_pem(peer_certificate_.get()) : std::string{};
+    return verified_ ? certificate_to_pem(current_->peer_certificate.get()) : std::string{};
   }
   std::string dtls_version() const {
-    return ssl_ && SSL_is_init_finished(ssl_.get()) ? SSL_get_version(ssl_.get()) : "";
+    return current_ && SSL_is_init_finished(current_->ssl.get())
+               ? SSL_get_version(current_->ssl.get())
+               : "";
   }
   uint64_t discarded_records() const { return discarded_records_; }
   std::string cipher_suite() const {
-    return ssl_ && SSL_is_init_finished(ssl_.get()) ? SSL_get_cipher_name(ssl_.get()) : "";
+    return current_ && SSL_is_init_finished(current_->ssl.get())
+               ? SSL_get_cipher_name(current_->ssl.get())
+               : "";
   }
+  uint64_t handshakes() const { return handshakes_; }
+  uint64_t reconnects() const { return reconnects_; }
+  uint64_t reconnect_attempts() const { return reconnect_attempts_; }
   const Certificate& certificate() const { return context_->certificate(); }
 
  private:
+  // One SSL object and what hangs off it: the association in use, or a new handshake running
+  // beside it (RFC 6347 §4.2.8) until it is verified and replaces it, or is dropped.
+  struct Association {
+    explicit Association(Impl& transport) : owner(transport) {}
+    ~Association() { ssl.reset(); }  // before anything OpenSSL may still call back into
+    Association(const Association&) = delete;
+    Association& operator=(const Association&) = delete;
+
+    // OpenSSL arms its retransmission timer against the wall clock. We keep our own deadline on
+    // the caller's clock (the core owns no clock) and, when it passes, mark OpenSSL's timer as
+    // expired through the pointer OpenSSL 3.0 hands the BIO, so DTLSv1_handle_timeout retransmits
+    // exactly then. With a real clock both agree; with a simulated one (tests) ours rules.
+    void on_openssl_timer(timeval* next_timeout) {
+      openssl_timer = next_timeout;
+      const bool running =
+          next_timeout && (next_timeout->tv_sec != 0 || next_timeout->tv_usec != 0);
+      if (running) {
+        retransmit_deadline = owner.now_ + retransmit_interval;
+      } else {
+        retransmit_deadline.reset();
+      }
+    }
+
+    void expire_openssl_timer() {
+      if (openssl_timer && (openssl_timer->tv_sec != 0 || openssl_timer->tv_usec != 0)) {
+        openssl_timer->tv_sec = 1;  // long past, but not zero (zero means "not running")
+        openssl_timer->tv_usec = 0;
+      }
+    }
+
+    Impl& owner;
+    SslPtr ssl;
+    X509Ptr peer_certificate;
+    std::optional<SrtpProfile> profile;
+    SrtpKeys keys;  // exported, held until delivered
+    bool fingerprint_mismatch = false;
+    bool received_close_notify = false;
+    std::optional<int> received_fatal_alert;
+    std::optional<int> sent_fatal_alert;
+    std::optional<TimePoint> retransmit_deadline;
+    std::chrono::microseconds retransmit_interval{0};
+    timeval* openssl_timer = nullptr;
+    std::span<const uint8_t> incoming;  // the screened records OpenSSL is reading
+    // A new handshake beside a connected association only:
+    TimePoint deadline{};
+    std::optional<std::array<uint8_t, 32>> client_random;  // the ClientHello that opened it
+  };
+
   bool is_active() const {
     return state_ == DtlsState::Connecting || state_ == DtlsState::Connected;
   }
 
-  Status create_ssl() {
-    ssl_.reset(SSL_new(context_->ssl_ctx()));
-    if (!ssl_) return Error{"SSL_new failed: " + take_openssl_errors()};
-    SSL* ssl = ssl_.get();
-    SSL_set_ex_data(ssl, transport_ex_index(), this);
+  Result<std::unique_ptr<Association>> create_association() {
+    auto association = std::make_unique<Association>(*this);
+    association->ssl.reset(SSL_new(context_->ssl_ctx()));
+    if (!association->ssl) return Error{"SSL_new failed: " + take_openssl_errors()};
+    SSL* ssl = association->ssl.get();
+    SSL_set_ex_data(ssl, transport_ex_index(), association.get());
     BIO* bio = BIO_new(bio_method());
     if (!bio) return Error{"BIO_new failed: " + take_openssl_errors()};
-    BIO_set_data(bio, this);
+    BIO_set_data(bio, association.get());
     BIO_set_init(bio, 1);
     SSL_set_bio(ssl, bio, bio);  // the SSL owns the one reference
     SSL_set_options(ssl, SSL_OP_NO_QUERY_MTU);
@@ -337,27 +439,140 @@ class DtlsTransport::Impl {
     }
     DTLS_set_timer_cb(ssl, &Impl::timer_cb);
     SSL_set_info_callback(ssl, &Impl::info_cb);
-    return {};
+    if (role_ == DtlsRole::Client) {
+      SSL_set_connect_state(ssl);
+    } else {
+      SSL_set_accept_state(ssl);
+    }
+    return association;
+  }
+
+  // One received datagram. The hellos that open a new handshake are sorted out first: a
+  // HelloRequest never reaches OpenSSL (a connected client may answer it with a new handshake of
+  // its own, see on_hello_request()); a connected server hands a new ClientHello to a new
+  // handshake (admit_client_hello()). Then the association in use and the new handshake, if one
+  // runs, each get the records they may accept; each discards what it cannot authenticate.
+  void ingest(std::span<const uint8_t> datagram) {
+    std::vector<uint8_t> kept;
+    bool filtered = false;
+    const auto rest = for_each_record(datagram, [&](std::span<const uint8_t> record) {
+      const Hello hello = hello_in_record(record);
+      if (hello.kind == HelloKind::HelloRequest) {
+        filtered = true;
+        if (role_ == DtlsRole::Client && state_ == DtlsState::Connected) on_hello_request();
+        return;
+      }
+      if (hello.kind == HelloKind::ClientHello && role_ == DtlsRole::Server) {
+        if (state_ == DtlsState::Connecting) {
+          hello_request_due_.reset();  // a client is there: no need to ask for one
+        } else if (state_ == DtlsState::Connected && !admit_client_hello(hello.client_random)) {
+          filtered = true;
+          return;
+        }
+      }
+      kept.insert(kept.end(), record.begin(), record.end());
+    });
+    kept.insert(kept.end(), rest.begin(), rest.end());
+    const std::span<const uint8_t> records = filtered ? std::span<const uint8_t>(kept) : datagram;
+    feed(*current_, records);
+    if (attempt_ && state_ == DtlsState::Connected) feed(*attempt_, records);
+  }
+
+  // A new handshake may start at most once per kRestartRateLimit, counted from the last one
+  // started or completed: a forged hello costs at most that.
+  bool may_start_attempt() const {
+    return !last_handshake_start_ || now_ - *last_handshake_start_ >= kRestartRateLimit;
+  }
+
+  // RFC 5246 §7.4.1.1: the peer's server restarted and asks us (a connected client) for a new
+  // handshake. It runs beside the association in use, which it replaces only once verified.
+  void on_hello_request() {
+    if (attempt_ || !may_start_attempt()) return;
+    start_attempt(std::nullopt);
+  }
+
+  // RFC 6347 §4.2.8: a ClientHello on a connected association; the client may have restarted.
+  // Returns whether the record goes on (to the new handshake it belongs to).
+  bool admit_client_hello(const std::array<uint8_t, 32>& client_random) {
+    if (attempt_ && attempt_->client_random == client_random) return true;  // retransmitted
+    if (!may_start_attempt()) return false;
+    // A different ClientHello replaces a new handshake only while that one has heard nothing
+    // after its hello: a forged hello cannot cut short a handshake the real client carries on.
+    if (attempt_ && !still_at_first_flight(*attempt_)) return false;
+    attempt_.reset();
+    start_attempt(client_random);
+    return attempt_ != nullptr;
+  }
+
+  // A server handshake that has sent its first flight and read nothing since.
+  static bool still_at_first_flight(const Association& association) {
+    switch (SSL_get_state(association.ssl.get())) {
+      case TLS_ST_BEFORE:
+      case TLS_ST_SR_CLNT_HELLO:
+      case TLS_ST_SW_SRVR_HELLO:
+      case TLS_ST_SW_CERT:
+      case TLS_ST_SW_KEY_EXCH:
+      case TLS_ST_SW_CERT_REQ:
+      case TLS_ST_SW_SRVR_DONE:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  void start_attempt(std::optional<std::array<uint8_t, 32>> client_random) {
+    auto created = create_association();
+    if (!created) return;  // nothing changes for the association in use
+    attempt_ = std::move(*created);
+    attempt_->deadline =
+        now_ + std::min<std::chrono::milliseconds>(config_.handshake_timeout, kAttemptTimeout);
+    attempt_->client_random = client_random;
+    last_handshake_start_ = now_;
+    ++reconnect_attempts_;
+    if (role_ == DtlsRole::Client) drive(*attempt_);  // sends the ClientHello
+  }
+
+  void drop_attempt() { attempt_.reset(); }
+
+  void handle_attempt_timeout(TimePoint now) {
+    Association& attempt = *attempt_;
+    if (now >= attempt.deadline) {
+      drop_attempt();
+      return;
+    }
+    if (attempt.retransmit_deadline && now >= *attempt.retransmit_deadline) {
+      attempt.retransmit_deadline.reset();
+      attempt.expire_openssl_timer();
+      ERR_clear_error();
+      if (DTLSv1_handle_timeout(attempt.ssl.get()) < 0) {
+        ERR_clear_error();
+        drop_attempt();
+      }
+    }
   }
 
   // Hands the plausible records of one datagram to OpenSSL (dtls_record.hpp) and runs the state
   // machine as far as it goes.
-  void feed(std::span<const uint8_t> datagram) {
+  void feed(Association& association, std::span<const uint8_t> datagram) {
     RecordScreen screen;
-    screen.handshake_finished = SSL_is_init_finished(ssl_.get());
-    screen.min_protected_body = min_protected_body(negotiated_cipher());
+    screen.handshake_finished = SSL_is_init_finished(association.ssl.get());
+    screen.min_protected_body = min_protected_body(negotiated_cipher(association.ssl.get()));
     screened_.clear();
-    discarded_records_ += screen_records(datagram, screen, screened_);
+    const size_t discarded = screen_records(datagram, screen, screened_);
+    // Count each datagram's discards once, by the association in use.
+    if (&association == current_.get()) discarded_records_ += discarded;
     if (screened_.empty()) return;
-    incoming_ = screened_;
-    drive();
-    incoming_ = {};
+    association.incoming = screened_;
+    drive(association);
+    // `association` is gone if a new handshake that failed was dropped; the one in use remains.
+    if (current_) current_->incoming = {};
+    if (attempt_) attempt_->incoming = {};
   }
 
   // The cipher suite in use or being negotiated; nullptr before the hellos.
-  const SSL_CIPHER* negotiated_cipher() const {
-    const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_.get());
-    return cipher ? cipher : SSL_get_pending_cipher(ssl_.get());
+  static const SSL_CIPHER* negotiated_cipher(const SSL* ssl) {
+    const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl);
+    return cipher ? cipher : SSL_get_pending_cipher(ssl);
   }
 
   // The smallest body a record protected with `cipher` can have.
@@ -381,22 +596,41 @@ class DtlsTransport::Impl {
     return kBlock + (mac + 1 + kBlock - 1) / kBlock * kBlock;
   }
 
-  void drive() {
+  void drive(Association& association) {
     ERR_clear_error();
-    SSL* ssl = ssl_.get();
+    const bool is_attempt = &association == attempt_.get();
+    SSL* ssl = association.ssl.get();
     if (!SSL_is_init_finished(ssl)) {
       const int result = SSL_do_handshake(ssl);
       if (result != 1) {
         const int error = SSL_get_error(ssl, result);
-        if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) on_ssl_error(error);
+        if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return;
+        if (is_attempt) {
+          // A new handshake that fails changes nothing: the association in use stays.
+          ERR_clear_error();
+          drop_attempt();
+        } else {
+          on_ssl_error(error);
+        }
         return;
       }
-      on_handshake_complete();
+      if (is_attempt) {
+        if (!promote_attempt()) return;
+      } else {
+        on_handshake_complete();
+      }
+    } else if (is_attempt) {
+      return;  // not reached: a finished new handshake is promoted or dropped at once
     }
-    // Past the handshake: application data, alerts, and the peer's retransmitted final flight
-    // (which OpenSSL answers from inside SSL_read).
+    read_application_data();
+  }
+
+  // Past the handshake: application data, alerts, and the peer's retransmitted final flight
+  // (which OpenSSL answers from inside SSL_read).
+  void read_application_data() {
     uint8_t buffer[kMaxRecordPlaintext];
     while (is_active()) {
+      SSL* ssl = current_->ssl.get();
       const int read = SSL_read(ssl, buffer, sizeof buffer);
       if (read > 0) {
         if (state_ == DtlsState::Connected) {
@@ -415,25 +649,35 @@ class DtlsTransport::Impl {
     }
   }
 
-  void on_handshake_complete() {
-    SSL* ssl = ssl_.get();
-    retransmit_deadline_.reset();
-    peer_certificate_.reset(SSL_get1_peer_certificate(ssl));
-    if (!peer_certificate_) {
-      fail(FailureReason::ProtocolError, "the peer presented no certificate");
-      return;
+  // Reads what the finished handshake of `association` negotiated: the peer's certificate, the
+  // SRTP profile and the keys. An Error says why it is unusable.
+  Status take_handshake_result(Association& association, FailureReason& reason) {
+    SSL* ssl = association.ssl.get();
+    association.retransmit_deadline.reset();
+    association.peer_certificate.reset(SSL_get1_peer_certificate(ssl));
+    if (!association.peer_certificate) {
+      reason = FailureReason::ProtocolError;
+      return Error{"the peer presented no certificate"};
     }
     const SRTP_PROTECTION_PROFILE* selected = SSL_get_selected_srtp_profile(ssl);
     const auto profile =
         selected ? srtp_profile_from_id(static_cast<uint16_t>(selected->id)) : std::nullopt;
     if (!profile) {
-      fail(FailureReason::NoCommonSrtpProfile,
-           "the peer offered none of " + format_srtp_profiles(context_->srtp_profiles()));
-      return;
+      reason = FailureReason::NoCommonSrtpProfile;
+      return Error{"the peer offered none of " + format_srtp_profiles(context_->srtp_profiles())};
     }
-    profile_ = profile;
-    if (Status status = export_keys(*profile); !status) {
-      fail(FailureReason::ProtocolError, status.error().message);
+    association.profile = profile;
+    if (Status status = export_keys(association, *profile); !status) {
+      reason = FailureReason::ProtocolError;
+      return status;
+    }
+    return {};
+  }
+
+  void on_handshake_complete() {
+    FailureReason reason = FailureReason::None;
+    if (Status status = take_handshake_result(*current_, reason); !status) {
+      fail(reason, status.error().message);
       return;
     }
     if (remote_fingerprints_.empty()) {
@@ -442,7 +686,7 @@ class DtlsTransport::Impl {
       awaiting_fingerprint_ = true;
       return;
     }
-    if (!matches_any(remote_fingerprints_, peer_certificate_.get())) {
+    if (!matches_any(remote_fingerprints_, current_->peer_certificate.get())) {
       // Only reachable when the fingerprints changed after verify_cb ran.
       fail(FailureReason::FingerprintMismatch,
            "the peer's certificate matches none of the remote fingerprints");
@@ -451,12 +695,35 @@ class DtlsTransport::Impl {
     connect();
   }
 
-  Status export_keys(SrtpProfile profile) {
+  // The new handshake finished. Only a peer whose certificate matches the remote fingerprints
+  // replaces the association in use (RFC 8122 §5 holds for every handshake, not just the first);
+  // anything else drops the new handshake and changes nothing. Returns whether it replaced it.
+  bool promote_attempt() {
+    FailureReason reason = FailureReason::None;
+    if (!take_handshake_result(*attempt_, reason) || remote_fingerprints_.empty() ||
+        !matches_any(remote_fingerprints_, attempt_->peer_certificate.get())) {
+      ERR_clear_error();
+      drop_attempt();
+      return false;
+    }
+    // The peer's old association is gone with its process (or it re-keyed with us): ours goes
+    // without a word, the new one carries on.
+    current_ = std::move(attempt_);
+    ++handshakes_;
+    ++reconnects_;
+    last_handshake_start_ = now_;
+    queue_.push_back(KeysEvent{std::move(current_->keys)});
+    current_->keys = SrtpKeys{};
+    queue_.push_back(ReconnectedEvent{});
+    return true;
+  }
+
+  Status export_keys(Association& association, SrtpProfile profile) {
     const size_t key_length = master_key_length(profile);
     const size_t salt_length = master_salt_length(profile);
     SecureBytes material(2 * (key_length + salt_length));
-    if (SSL_export_keying_material(ssl_.get(), material.data(), material.size(), kExporterLabel,
-                                   sizeof kExporterLabel - 1, nullptr, 0, 0) != 1) {
+    if (SSL_export_keying_material(association.ssl.get(), material.data(), material.size(),
+                                   kExporterLabel, sizeof kExporterLabel - 1, nullptr, 0, 0) != 1) {
       return Error{"keying material export failed: " + take_openssl_errors()};
     }
     // RFC 5764 §4.2: client key, server key, client salt, server salt.
@@ -466,36 +733,41 @@ class DtlsTransport::Impl {
     SecureBytes client_salt(bytes.subspan(2 * key_length, salt_length));
     SecureBytes server_salt(bytes.subspan(2 * key_length + salt_length, salt_length));
     const bool client = role_ == DtlsRole::Client;
-    held_keys_.profile = profile;
-    held_keys_.local_key = client ? client_key : server_key;
-    held_keys_.local_salt = client ? client_salt : server_salt;
-    held_keys_.remote_key = client ? server_key : client_key;
-    held_keys_.remote_salt = client ? server_salt : client_salt;
+    SrtpKeys& keys = association.keys;
+    keys.profile = profile;
+    keys.local_key = client ? client_key : server_key;
+    keys.local_salt = client ? client_salt : server_salt;
+    keys.remote_key = client ? server_key : client_key;
+    keys.remote_salt = client ? server_salt : client_salt;
     return {};
   }
 
   void connect() {
     awaiting_fingerprint_ = false;
     verified_ = true;
-    queue_.push_back(KeysEvent{std::move(held_keys_)});
-    held_keys_ = SrtpKeys{};
+    ++handshakes_;
+    last_handshake_start_ = now_;
+    queue_.push_back(KeysEvent{std::move(current_->keys)});
+    current_->keys = SrtpKeys{};
     set_state(DtlsState::Connected);
   }
 
   void on_ssl_error(int ssl_error) {
     std::string openssl_text = take_openssl_errors();
-    if (fingerprint_mismatch_) {
+    const Association& current = *current_;
+    if (current.fingerprint_mismatch) {
       fail(FailureReason::FingerprintMismatch,
            "the peer's certificate matches none of the remote fingerprints");
-    } else if (received_fatal_alert_) {
+    } else if (current.received_fatal_alert) {
       fail(FailureReason::FatalAlertReceived,
            std::string("the peer sent a fatal alert: ") +
-               SSL_alert_desc_string_long(*received_fatal_alert_));
-    } else if (received_close_notify_) {
+               SSL_alert_desc_string_long(*current.received_fatal_alert));
+    } else if (current.received_close_notify) {
       set_state(DtlsState::Closed);
-    } else if (sent_fatal_alert_) {
+    } else if (current.sent_fatal_alert) {
       fail(FailureReason::ProtocolError,
-           std::string("we sent a fatal alert: ") + SSL_alert_desc_string_long(*sent_fatal_alert_) +
+           std::string("we sent a fatal alert: ") +
+               SSL_alert_desc_string_long(*current.sent_fatal_alert) +
                (openssl_text.empty() ? std::string() : " (" + openssl_text + ")"));
     } else {
       fail(FailureReason::ProtocolError,
@@ -508,15 +780,21 @@ class DtlsTransport::Impl {
     if (state_ == DtlsState::Failed || state_ == DtlsState::Closed) return;
     failure_reason_ = reason;
     failure_detail_ = detail;
-    held_keys_ = SrtpKeys{};
-    retransmit_deadline_.reset();
+    attempt_.reset();
+    if (current_) {
+      current_->keys = SrtpKeys{};
+      current_->retransmit_deadline.reset();
+    }
     state_ = DtlsState::Failed;
     queue_.push_back(StateEvent{DtlsState::Failed, reason, std::move(detail)});
   }
 
   void set_state(DtlsState state) {
     if (state_ == state) return;
-    if (state != DtlsState::Connected) held_keys_ = SrtpKeys{};
+    if (state != DtlsState::Connected) {
+      attempt_.reset();
+      if (current_) current_->keys = SrtpKeys{};
+    }
     state_ = state;
     queue_.push_back(StateEvent{state, FailureReason::None, {}});
   }
@@ -538,6 +816,8 @@ class DtlsTransport::Impl {
         if (callbacks_.srtp_keys) callbacks_.srtp_keys(keys->keys);
       } else if (auto* data = std::get_if<ApplicationDataEvent>(&event)) {
         if (callbacks_.application_data) callbacks_.application_data(data->bytes);
+      } else if (std::holds_alternative<ReconnectedEvent>(event)) {
+        if (callbacks_.reconnected) callbacks_.reconnected();
       }
     }
     delivering_ = false;
@@ -552,7 +832,7 @@ class DtlsTransport::Impl {
   // OpenSSL writes records; we pack consecutive records into one datagram while they fit the MTU
   // and never beyond it (the trap mediasoup#1100 and janus#252 fell into with memory BIOs).
   // BIO_CTRL_WPENDING tells OpenSSL how full the current datagram is, so it sizes the next
-  // handshake fragment to the room left.
+  // handshake fragment to the room left. Both associations write into the same datagram queue.
 
   void write_record(std::span<const uint8_t> record) {
     if (!pending_datagram_.empty() && pending_datagram_.size() + record.size() > config_.mtu) {
@@ -567,52 +847,32 @@ class DtlsTransport::Impl {
     pending_datagram_.clear();
   }
 
-  int read_datagram(char* out, int capacity) {
-    if (incoming_.empty()) return -1;
-    const size_t length = std::min(incoming_.size(), static_cast<size_t>(capacity));
-    std::memcpy(out, incoming_.data(), length);
-    incoming_ = {};
+  static int read_datagram(Association& association, char* out, int capacity) {
+    if (association.incoming.empty()) return -1;
+    const size_t length = std::min(association.incoming.size(), static_cast<size_t>(capacity));
+    std::memcpy(out, association.incoming.data(), length);
+    association.incoming = {};
     return static_cast<int>(length);
   }
 
-  // OpenSSL arms its retransmission timer against the wall clock. We keep our own deadline on the
-  // caller's clock (the core owns no clock) and, when it passes, mark OpenSSL's timer as expired
-  // through the pointer OpenSSL 3.0 hands the BIO, so DTLSv1_handle_timeout retransmits exactly
-  // then. With a real clock both agree; with a simulated one (tests) ours rules.
-  void on_openssl_timer(timeval* next_timeout) {
-    openssl_timer_ = next_timeout;
-    const bool running = next_timeout && (next_timeout->tv_sec != 0 || next_timeout->tv_usec != 0);
-    if (running) {
-      retransmit_deadline_ = now_ + retransmit_interval_;
-    } else {
-      retransmit_deadline_.reset();
-    }
-  }
-
-  void expire_openssl_timer() {
-    if (openssl_timer_ && (openssl_timer_->tv_sec != 0 || openssl_timer_->tv_usec != 0)) {
-      openssl_timer_->tv_sec = 1;  // long past, but not zero (zero means "not running")
-      openssl_timer_->tv_usec = 0;
-    }
-  }
-
-  unsigned int next_retransmit_interval(unsigned int previous_us) {
+  unsigned int next_retransmit_interval(Association& association, unsigned int previous_us) {
     const auto first =
         std::chrono::duration_cast<std::chrono::microseconds>(config_.initial_retransmit_timeout);
     const auto cap =
         std::chrono::duration_cast<std::chrono::microseconds>(config_.max_retransmit_timeout);
     std::chrono::microseconds next =
         previous_us == 0 ? first : std::min(std::chrono::microseconds(previous_us) * 2, cap);
-    retransmit_interval_ = next;
+    association.retransmit_interval = next;
     return static_cast<unsigned int>(next.count());
   }
 
-  static Impl* from_ssl(const SSL* ssl) {
-    return static_cast<Impl*>(SSL_get_ex_data(ssl, transport_ex_index()));
+  static Association* from_ssl(const SSL* ssl) {
+    return static_cast<Association*>(SSL_get_ex_data(ssl, transport_ex_index()));
   }
 
   static unsigned int timer_cb(SSL* ssl, unsigned int previous_us) {
-    return from_ssl(ssl)->next_retransmit_interval(previous_us);
+    Association* association = from_ssl(ssl);
+    return association->owner.next_retransmit_interval(*association, previous_us);
   }
 
   // Runs inside the handshake, so a mismatch aborts it with a bad_certificate alert (RFC 8122 §5)
@@ -620,12 +880,13 @@ class DtlsTransport::Impl {
   static int verify_cb(int /*preverify_ok*/, X509_STORE_CTX* store) {
     auto* ssl =
         static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
-    Impl* self = from_ssl(ssl);
+    Association* association = from_ssl(ssl);
+    const Impl& self = association->owner;
     // Self-signed certificates are the norm: trust comes from the fingerprint alone.
     if (X509_STORE_CTX_get_error_depth(store) != 0) return 1;
-    if (self->remote_fingerprints_.empty()) return 1;
-    if (matches_any(self->remote_fingerprints_, X509_STORE_CTX_get_current_cert(store))) return 1;
-    self->fingerprint_mismatch_ = true;
+    if (self.remote_fingerprints_.empty()) return 1;
+    if (matches_any(self.remote_fingerprints_, X509_STORE_CTX_get_current_cert(store))) return 1;
+    association->fingerprint_mismatch = true;
     X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
     return 0;
   }
@@ -633,17 +894,17 @@ class DtlsTransport::Impl {
   static void info_cb(const SSL* ssl, int where, int value) {
     // SSL_CB_READ_ALERT and SSL_CB_WRITE_ALERT share the SSL_CB_ALERT bit: test the direction.
     if (!(where & SSL_CB_ALERT)) return;
-    Impl* self = from_ssl(ssl);
+    Association* association = from_ssl(ssl);
     const int level = value >> 8;
     const int description = value & 0xff;
     if (where & SSL_CB_READ) {
       if (description == SSL_AD_CLOSE_NOTIFY) {
-        self->received_close_notify_ = true;
+        association->received_close_notify = true;
       } else if (level == SSL3_AL_FATAL) {
-        self->received_fatal_alert_ = value;
+        association->received_fatal_alert = value;
       }
     } else if (where & SSL_CB_WRITE && level == SSL3_AL_FATAL) {
-      self->sent_fatal_alert_ = value;
+      association->sent_fatal_alert = value;
     }
   }
 
@@ -651,19 +912,20 @@ class DtlsTransport::Impl {
     static const BioMethodPtr method = [] {
       BioMethodPtr m(BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "dtlstransport"));
       BIO_meth_set_write(m.get(), [](BIO* bio, const char* data, int length) {
-        auto* self = static_cast<Impl*>(BIO_get_data(bio));
-        self->write_record({reinterpret_cast<const uint8_t*>(data), static_cast<size_t>(length)});
+        auto* association = static_cast<Association*>(BIO_get_data(bio));
+        association->owner.write_record(
+            {reinterpret_cast<const uint8_t*>(data), static_cast<size_t>(length)});
         return length;
       });
       BIO_meth_set_read(m.get(), [](BIO* bio, char* out, int capacity) {
-        auto* self = static_cast<Impl*>(BIO_get_data(bio));
+        auto* association = static_cast<Association*>(BIO_get_data(bio));
         BIO_clear_retry_flags(bio);
-        const int read = self->read_datagram(out, capacity);
+        const int read = read_datagram(*association, out, capacity);
         if (read < 0) BIO_set_retry_read(bio);
         return read;
       });
       BIO_meth_set_ctrl(m.get(), [](BIO* bio, int command, long /*arg*/, void* pointer) -> long {
-        auto* self = static_cast<Impl*>(BIO_get_data(bio));
+        auto* association = static_cast<Association*>(BIO_get_data(bio));
         switch (command) {
           case BIO_CTRL_FLUSH:
             // Ignored: OpenSSL flushes after every retransmitted message, which would send a
@@ -671,14 +933,14 @@ class DtlsTransport::Impl {
             // starts a new datagram when the MTU requires and every public call flushes at its end.
             return 1;
           case BIO_CTRL_WPENDING:
-            return static_cast<long>(self->pending_datagram_.size());
+            return static_cast<long>(association->owner.pending_datagram_.size());
           case BIO_CTRL_PENDING:
-            return static_cast<long>(self->incoming_.size());
+            return static_cast<long>(association->incoming.size());
           case BIO_CTRL_DGRAM_QUERY_MTU:
           case BIO_CTRL_DGRAM_GET_FALLBACK_MTU:
-            return static_cast<long>(self->config_.mtu);
+            return static_cast<long>(association->owner.config_.mtu);
           case BIO_CTRL_DGRAM_SET_NEXT_TIMEOUT:
-            self->on_openssl_timer(static_cast<timeval*>(pointer));
+            association->on_openssl_timer(static_cast<timeval*>(pointer));
             return 1;
           case BIO_CTRL_DGRAM_GET_MTU_OVERHEAD:
           case BIO_CTRL_DGRAM_MTU_EXCEEDED:
@@ -694,31 +956,26 @@ class DtlsTransport::Impl {
   DtlsConfig config_;
   DtlsCallbacks callbacks_;
   std::shared_ptr<const DtlsContext> context_;
-  SslPtr ssl_;
+  std::unique_ptr<Association> current_;  // the handshake in progress, then the association
+  std::unique_ptr<Association> attempt_;  // a new handshake beside a connected association
 
   DtlsState state_ = DtlsState::New;
   FailureReason failure_reason_ = FailureReason::None;
   std::string failure_detail_;
   DtlsRole role_ = DtlsRole::Auto;
   std::vector<Fingerprint> remote_fingerprints_;
-  X509Ptr peer_certificate_;
-  std::optional<SrtpProfile> profile_;
-  SrtpKeys held_keys_;
   bool awaiting_fingerprint_ = false;
   bool verified_ = false;
-  bool fingerprint_mismatch_ = false;
-  bool received_close_notify_ = false;
-  std::optional<int> received_fatal_alert_;
-  std::optional<int> sent_fatal_alert_;
+  uint64_t handshakes_ = 0;
+  uint64_t reconnects_ = 0;
+  uint64_t reconnect_attempts_ = 0;
+  std::optional<TimePoint> last_handshake_start_;  // last new handshake started or completed
 
   TimePoint now_{};
   TimePoint handshake_deadline_{};
-  std::optional<TimePoint> retransmit_deadline_;
-  std::chrono::microseconds retransmit_interval_{0};
-  timeval* openssl_timer_ = nullptr;
+  std::optional<TimePoint> hello_request_due_;
 
   std::deque<std::vector<uint8_t>> early_datagrams_;
-  std::span<const uint8_t> incoming_;
   std::vector<uint8_t> screened_;  // the records of the datagram being fed that OpenSSL may see
   uint64_t discarded_records_ = 0;
   std::vector<uint8_t> pending_datagram_;
@@ -788,5 +1045,8 @@ std::string DtlsTransport::remote_certificate_pem() const {
 std::string DtlsTransport::dtls_version() const { return impl_->dtls_version(); }
 std::string DtlsTransport::cipher_suite() const { return impl_->cipher_suite(); }
 uint64_t DtlsTransport::discarded_records() const { return impl_->discarded_records(); }
+uint64_t DtlsTransport::handshakes() const { return impl_->handshakes(); }
+uint64_t DtlsTransport::reconnects() const { return impl_->reconnects(); }
+uint64_t DtlsTransport::reconnect_attempts() const { return impl_->reconnect_attempts(); }
 
 }  // namespace dtlstransport

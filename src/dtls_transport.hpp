@@ -89,6 +89,10 @@ struct DtlsCallbacks {
   std::function<void(const SrtpKeys& keys)> srtp_keys;
   // Decrypted DTLS application data (for a later data-channel path).
   std::function<void(std::span<const uint8_t>)> application_data;
+  // While Connected, a new handshake with the peer completed, its certificate verified against the
+  // remote fingerprints, and replaced the association (the peer restarted, RFC 6347 §4.2.8). The
+  // new keys came through srtp_keys just before; the state stays Connected (no state_changed).
+  std::function<void()> reconnected;
 };
 
 class DtlsTransport {
@@ -153,6 +157,17 @@ class DtlsTransport {
   // (dtls_record.hpp): truncated, of an unknown type, version or epoch, too short for the cipher,
   // or plaintext after the handshake. Counted, never fatal (RFC 6347 §4.1.2.7).
   uint64_t discarded_records() const;
+
+  // Restart recovery (a peer that restarted with the same configuration). A connected transport
+  // runs at most one new handshake beside its association: as server when a new ClientHello
+  // arrives (RFC 6347 §4.2.8), as client when the peer's restarted server sends a HelloRequest
+  // (RFC 5246 §7.4.1.1; a server that waits for a ClientHello sends one every second). At most
+  // one such handshake starts per second. Only once it completes with a peer whose certificate
+  // matches the remote fingerprints does it replace the association (keys, remote certificate,
+  // profile); a failed or timed-out one (10 s) is dropped and changes nothing.
+  uint64_t handshakes() const;          // completed, verified handshakes (the first included)
+  uint64_t reconnects() const;          // of them, those that replaced a connected association
+  uint64_t reconnect_attempts() const;  // new handshakes started while connected
 
  private:
   std::unique_ptr<Impl> impl_;

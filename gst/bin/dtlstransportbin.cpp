@@ -339,6 +339,20 @@ GstStateChangeReturn change_state(GstElement* element, GstStateChange transition
 
 // --- Events from the data path ----------------------------------------------------------------
 
+// The peer restarted and a new verified handshake replaced the association (state stays
+// connected): tell the application with an element message and what changed.
+void on_dtls_reconnected(GstDtlsTransportBin* self) {
+  const EndpointInfo info = endpoint_info(self->endpoint);
+  GST_INFO_OBJECT(self, "DTLS reconnected (%" G_GUINT64_FORMAT " so far)", info.reconnects);
+  GstStructure* structure = gst_structure_new(
+      "dtls-transport-reconnected", "role", G_TYPE_STRING, dt::dtls_role_name(info.role),
+      "srtp-profile", G_TYPE_STRING, info.srtp_profile.c_str(), "reconnects", G_TYPE_UINT64,
+      info.reconnects, nullptr);
+  gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), structure));
+  notify(self, PROP_SRTP_PROFILE);
+  notify(self, PROP_REMOTE_CERTIFICATE);
+}
+
 void on_dtls_state(GstDtlsTransportBin* self, dt::DtlsState state, dt::FailureReason reason,
                    const std::string& detail) {
   GST_INFO_OBJECT(self, "DTLS %s%s%s", dt::dtls_state_name(state), detail.empty() ? "" : ": ",
@@ -498,6 +512,7 @@ static void gst_dtls_transport_bin_init(GstDtlsTransportBin* self) {
                                   const std::string& detail) {
     on_dtls_state(self, state, reason, detail);
   };
+  listener.reconnected = [self] { on_dtls_reconnected(self); };
   listener.request_pt_map = [self](guint pt) -> GstCaps* {
     GstCaps* caps = nullptr;
     g_signal_emit(self, signals[SIGNAL_REQUEST_PT_MAP], 0, pt, &caps);

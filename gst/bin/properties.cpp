@@ -516,8 +516,8 @@ void install_properties(GObjectClass* klass) {
       "stats", "Statistics",
       "Counters and negotiated parameters: packets-/bytes-sent/-received, rtcp-packets-sent/-"
       "received, dropped-auth-failure/-replay/-no-keys/-malformed, state, dtls-role, "
-      "dtls-version, dtls-cipher, srtp-profile, handshake-ms, local-candidate, remote-candidate, "
-      "auto-restarts",
+      "dtls-version, dtls-cipher, srtp-profile, handshake-ms, handshakes, reconnects, "
+      "local-candidate, remote-candidate, auto-restarts",
       GST_TYPE_STRUCTURE, ro);
   properties[PROP_SOCKET_BUFFER_SIZE] = g_param_spec_uint(
       "socket-buffer-size", "Socket buffer size",

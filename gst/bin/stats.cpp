@@ -36,6 +36,8 @@ GstStructure* make_stats(GstDtlsTransportBin* self) {
                            "dtls-cipher", G_TYPE_STRING, info.cipher.c_str(),                   //
                            "srtp-profile", G_TYPE_STRING, info.srtp_profile.c_str(),            //
                            "handshake-ms", G_TYPE_DOUBLE, info.handshake_ms,                    //
+                           "handshakes", G_TYPE_UINT64, info.handshakes,                        //
+                           "reconnects", G_TYPE_UINT64, info.reconnects,                        //
                            "local-candidate", G_TYPE_STRING, local.c_str(),                     //
                            "remote-candidate", G_TYPE_STRING, remote.c_str(),                   //
                            "auto-restarts", G_TYPE_UINT64, restarts, nullptr);

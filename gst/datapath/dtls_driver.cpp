@@ -32,9 +32,13 @@ void update_info_locked(EndpointImpl& impl) {
   std::lock_guard lock(impl.info_mutex);
   auto& t = *impl.dtls;
   impl.discarded_dtls_records.store(t.discarded_records(), std::memory_order_relaxed);
-  bool changed = impl.info.state != t.state() || impl.info.role != t.role();
+  // A reconnect changes what was negotiated without changing the state.
+  bool changed = impl.info.state != t.state() || impl.info.role != t.role() ||
+                 impl.info.handshakes != t.handshakes();
   impl.info.state = t.state();
   impl.info.role = t.role();
+  impl.info.handshakes = t.handshakes();
+  impl.info.reconnects = t.reconnects();
   if (!changed) return;
   auto profile = t.srtp_profile();
   impl.info.srtp_profile = profile ? std::string(dtlstransport::openssl_name(*profile)) : "";
@@ -56,8 +60,11 @@ void deliver(EndpointImpl& impl) {
     DtlsEvent event = std::move(impl.outbox.front());
     impl.outbox.pop_front();
     lock.unlock();
-    if (impl.listener.state_changed)
+    if (event.reconnected) {
+      if (impl.listener.reconnected) impl.listener.reconnected();
+    } else if (impl.listener.state_changed) {
       impl.listener.state_changed(event.state, event.reason, event.detail);
+    }
     lock.lock();
   }
   impl.delivering = false;
@@ -129,7 +136,13 @@ dtlstransport::Status endpoint_prepare(GstDtlsTransportEndpoint* self,
     std::lock_guard lock(impl.deliver_mutex);
     impl.outbox.push_back({state, reason, detail});
   };
+  // Also on a reconnect: set_keys replaces both directions at once, under both SRTP locks.
   callbacks.srtp_keys = [self](const dtlstransport::SrtpKeys& keys) { on_srtp_keys(self, keys); };
+  callbacks.reconnected = [self, &impl] {
+    GST_INFO_OBJECT(self, "DTLS reconnected: the peer completed a new verified handshake");
+    std::lock_guard lock(impl.deliver_mutex);
+    impl.outbox.push_back({DtlsState::Connected, FailureReason::None, {}, true});
+  };
   auto transport = dtlstransport::DtlsTransport::create(std::move(config), std::move(callbacks));
   if (!transport) return transport.error();
 

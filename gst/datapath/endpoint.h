@@ -36,6 +36,9 @@ struct EndpointListener {
   std::function<void(dtlstransport::DtlsState state, dtlstransport::FailureReason reason,
                      const std::string& detail)>
       state_changed;
+  // While connected, a new verified handshake replaced the association (the peer restarted): the
+  // new keys are installed and the info (remote certificate, counters) updated already.
+  std::function<void()> reconnected;
   // rtpbin's request-pt-map convention; returns a new reference or nullptr.
   std::function<GstCaps*(guint pt)> request_pt_map;
 };
@@ -49,6 +52,8 @@ struct EndpointInfo {
   std::string cipher;
   std::string remote_certificate_pem;
   double handshake_ms = -1;  // from start() to connected
+  uint64_t handshakes = 0;   // completed, verified handshakes of this run
+  uint64_t reconnects = 0;   // of them, those that replaced a connected association
   uint64_t packets_sent = 0, bytes_sent = 0, packets_received = 0, bytes_received = 0;
   uint64_t rtcp_packets_sent = 0, rtcp_packets_received = 0;
   uint64_t dropped_auth_failure = 0, dropped_replay = 0, dropped_no_keys = 0, dropped_malformed = 0;

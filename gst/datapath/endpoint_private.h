@@ -21,6 +21,7 @@ struct DtlsEvent {
   dtlstransport::DtlsState state;
   dtlstransport::FailureReason reason;
   std::string detail;
+  bool reconnected = false;  // a reconnect (state unchanged) instead of a state change
 };
 
 // Per media src pad, touched only by the nicesrc streaming thread (and by change_state while no

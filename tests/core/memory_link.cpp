@@ -28,6 +28,7 @@ DtlsCallbacks callbacks_for(EndpointLog& log, std::function<void(std::span<const
   callbacks.application_data = [&log](std::span<const uint8_t> data) {
     log.application_data.emplace_back(data.begin(), data.end());
   };
+  callbacks.reconnected = [&log] { ++log.reconnected; };
   return callbacks;
 }
 
@@ -36,18 +37,36 @@ DtlsCallbacks callbacks_for(EndpointLog& log, std::function<void(std::span<const
 MemoryLink::MemoryLink(DtlsConfig config_a, DtlsConfig config_b, LinkConditions a_to_b,
                        LinkConditions b_to_a, uint32_t seed)
     : a_to_b_(a_to_b), b_to_a_(b_to_a), rng_(seed) {
-  auto a = DtlsTransport::create(
-      std::move(config_a),
+  a_ = make(std::move(config_a), false);
+  b_ = make(std::move(config_b), true);
+}
+
+std::unique_ptr<DtlsTransport> MemoryLink::make(DtlsConfig config, bool is_b) {
+  auto created = DtlsTransport::create(
+      std::move(config),
       callbacks_for(
-          log_a_, [this](std::span<const uint8_t> bytes) { send(true, bytes); }, now_));
-  auto b = DtlsTransport::create(
-      std::move(config_b),
-      callbacks_for(
-          log_b_, [this](std::span<const uint8_t> bytes) { send(false, bytes); }, now_));
-  EXPECT_TRUE(a.ok()) << (a.ok() ? "" : a.error().message);
-  EXPECT_TRUE(b.ok()) << (b.ok() ? "" : b.error().message);
-  if (a.ok()) a_ = std::move(*a);
-  if (b.ok()) b_ = std::move(*b);
+          is_b ? log_b_ : log_a_,
+          [this, is_b](std::span<const uint8_t> bytes) { send(!is_b, bytes); }, now_));
+  EXPECT_TRUE(created.ok()) << (created.ok() ? "" : created.error().message);
+  return created.ok() ? std::move(*created) : nullptr;
+}
+
+DtlsTransport& MemoryLink::restart_b(DtlsConfig config) {
+  b_.reset();
+  log_b_ = EndpointLog{};
+  b_ = make(std::move(config), true);
+  return *b_;
+}
+
+DtlsTransport& MemoryLink::restart_a(DtlsConfig config) {
+  a_.reset();
+  log_a_ = EndpointLog{};
+  a_ = make(std::move(config), false);
+  return *a_;
+}
+
+void MemoryLink::inject(bool to_b, std::span<const uint8_t> bytes) {
+  (to_b ? b_ : a_)->handle_datagram(bytes, now_);
 }
 
 void MemoryLink::start(DtlsRole role_a, DtlsRole role_b, bool a_controlling) {

@@ -32,6 +32,7 @@ struct EndpointLog {
   std::vector<size_t> sent_sizes;
   std::vector<std::vector<uint8_t>> application_data;
   std::optional<TimePoint> connected_at;
+  size_t reconnected = 0;  // DtlsCallbacks::reconnected calls
 };
 
 class MemoryLink {
@@ -58,6 +59,14 @@ class MemoryLink {
   bool run_until_settled(std::chrono::milliseconds limit = std::chrono::seconds(60));
   void advance(std::chrono::milliseconds duration);
 
+  // One side's process restarts: its transport is replaced by a fresh one made from `config` (not
+  // started; start it with the returned reference) and its log starts empty. Datagrams in flight
+  // to it still arrive (same address); the other side is untouched.
+  DtlsTransport& restart_b(DtlsConfig config);
+  DtlsTransport& restart_a(DtlsConfig config);
+  // A datagram from outside (a spoofer) reaching `a` or `b` now.
+  void inject(bool to_b, std::span<const uint8_t> bytes);
+
   static bool settled(DtlsState state) {
     return state == DtlsState::Connected || state == DtlsState::Closed ||
            state == DtlsState::Failed;
@@ -70,6 +79,7 @@ class MemoryLink {
     std::vector<uint8_t> bytes;
   };
   void send(bool to_b, std::span<const uint8_t> bytes);
+  std::unique_ptr<DtlsTransport> make(DtlsConfig config, bool is_b);
   bool step(TimePoint limit);
 
   LinkConditions a_to_b_, b_to_a_;
