@@ -66,6 +66,8 @@ def main():
             e["ice"] for e in netns.events(survivor, "ice", killed)) or "-"
         numbers["restarted_state"] = ",".join(
             e["state"] for e in netns.events(restarted, "state")) or "-"
+        if len(recovered) == 3:  # the survivor's counters once it has recovered
+            survivor.wait_for(lambda p: netns.events(p, "stats", max(recovered) + 0.1), 3)
         last = netns.last_stats(survivor)
         if last and "reconnects" in last["stats"]:
             numbers["survivor_reconnects"] = last["stats"]["reconnects"]
