@@ -25,6 +25,8 @@ packages=(
   valgrind
   # the TURN/STUN server the e2e test tests/e2e/test_turn_relay.py starts on 127.0.0.1
   coturn
+  # the netns suite (tests/netns): network namespaces and veth pairs (ip), faults (nft)
+  iproute2 nftables
 )
 
 # One query for all; packages dpkg has never heard of are simply absent from its output.

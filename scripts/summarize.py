@@ -42,7 +42,7 @@ import xml.etree.ElementTree as ET
 # test binaries under memcheck; `fuzz` one case per libFuzzer target (tests/fuzz/run-all.sh);
 # `bench` one case for `bench/run --quick`.
 REQUIRED = {
-    "main": ("core", "gst", "element", "e2e", "e2e-demo", "scripts"),
+    "main": ("core", "gst", "element", "e2e", "e2e-demo", "netns", "scripts"),
     "valgrind": ("core",),
     "asan": ("core", "gst", "element"),
     "fuzz": ("fuzz_classifier", "fuzz_srtp_unprotect", "fuzz_fingerprint", "fuzz_pem",

@@ -122,9 +122,11 @@ class SummarizeTest(unittest.TestCase):
                                         check=[("srtp_a", "pass")]),
             "e2e": lambda: main.add("e2e-turn-relay", "e2e", result="SKIP" if skip_e2e else "OK"),
             "e2e-demo": lambda: main.add("transport_demo", "e2e-demo"),
+            "netns": lambda: main.add("netns-spoof", "netns"),
             "scripts": lambda: main.add("summarize", "scripts"),
         }
-        cases = {"core": 3, "gst": 2, "element": 1, "e2e": 1, "e2e-demo": 1, "scripts": 1}
+        cases = {"core": 3, "gst": 2, "element": 1, "e2e": 1, "e2e-demo": 1, "netns": 1,
+                 "scripts": 1}
         for suite, add in suites.items():
             if suite != drop_suite:
                 add()
@@ -198,7 +200,7 @@ class SummarizeTest(unittest.TestCase):
         self.records.append("stage build-main fail")
         self.full_rest()
         status, counts, out = self.summarize()
-        self.assertEqual(counts[1], 1 + 6, out)  # the build, and its six suites
+        self.assertEqual(counts[1], 1 + 7, out)  # the build, and its seven suites
         self.assertEqual(status, 1)
 
     def test_skips_are_counted_as_skipped(self):
@@ -241,7 +243,7 @@ class SummarizeTest(unittest.TestCase):
     def test_quick_run_without_the_main_build_fails(self):
         self.records.append("stage build-main fail")
         status, counts, out = self.summarize("--quick")
-        self.assertEqual((status, counts), (1, (0, 1 + 6, 0)), out)
+        self.assertEqual((status, counts), (1, (0, 1 + 7, 0)), out)
         self.assertIn("main/core: MISSING", out)
 
     def test_crash_after_passing_cases_is_a_failure(self):
@@ -249,7 +251,7 @@ class SummarizeTest(unittest.TestCase):
         main.add("dtls_transport", "core", result="FAIL", gtest=[("A", "pass"), ("B", "pass")])
         self.meson_run("main", main, exit_code=1)
         status, counts, out = self.summarize("--quick")
-        self.assertEqual(counts[:2], (2, 1 + 5), out)  # the crash, and five missing suites
+        self.assertEqual(counts[:2], (2, 1 + 6), out)  # the crash, and six missing suites
         self.assertIn("process: FAIL", out)
         self.assertEqual(status, 1)
 
@@ -266,7 +268,7 @@ class SummarizeTest(unittest.TestCase):
                  check=[("a", "pass"), ("b", "fail")])
         self.meson_run("main", main, exit_code=1)
         _, counts, out = self.summarize("--quick")
-        self.assertEqual(counts[:2], (1, 1 + 5), out)
+        self.assertEqual(counts[:2], (1, 1 + 6), out)
         self.assertIn("test_element_srtp / b", out)
 
     def test_missing_test_log_fails(self):
