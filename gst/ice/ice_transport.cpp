@@ -26,6 +26,8 @@ constexpr guint kStunPacingMs = 5;
 // 19.5 s (docs/performance.md, "ICE under loss"); a dead path is declared failed that much later.
 constexpr guint kStunMaxRetransmissions = 5;
 constexpr guint kHighestPort = 65535;
+// libnice 0.1.21 declares consent lost 10 s after the last answer; RFC 7675 §5.1 allows 30.
+constexpr guint kConsentGraceMs = 20000;
 
 struct ResolvedServer {
   IceServerUrl url;
@@ -365,12 +367,27 @@ void IceTransport::on_component_state_changed(NiceAgent*, guint, guint component
                                               gpointer data) {
   auto self = from(data);
   if (!self || component != kComponent) return;
-  bool changed, first_connection = false, had_connected, restarting;
+  bool changed, first_connection = false, consent_lost = false;
+  const char* failure = nullptr;
   {
     std::lock_guard lock(self->mutex_);
-    had_connected = self->connected_;
-    restarting = self->restarting_;
     auto mapped = map_component_state(state, self->state_);
+    if (state == NICE_COMPONENT_STATE_FAILED) {
+      // libnice says no more than "failed": whether a pair had worked tells the cases apart.
+      if (self->restarting_) {
+        failure = "ICE restart failed: no candidate pair of the new generation worked";
+      } else if (!self->connected_) {
+        failure = "ICE failed: no candidate pair worked (connectivity checks timed out)";
+      } else {
+        // Consent lost on the selected pair (libnice: 10 s without an answer). Shown as
+        // disconnected; failed only when the grace ends without a pair working again.
+        mapped = GST_DTLS_TRANSPORT_BIN_ICE_STATE_DISCONNECTED;
+        consent_lost = self->state_ != GST_DTLS_TRANSPORT_BIN_ICE_STATE_DISCONNECTED;
+      }
+    } else if (self->state_ == GST_DTLS_TRANSPORT_BIN_ICE_STATE_DISCONNECTED &&
+               mapped == GST_DTLS_TRANSPORT_BIN_ICE_STATE_CHECKING) {
+      mapped = self->state_;  // checking again on its way back: still disconnected until then
+    }
     changed = mapped != self->state_;
     self->state_ = mapped;
     if (state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY) {
@@ -381,17 +398,42 @@ void IceTransport::on_component_state_changed(NiceAgent*, guint, guint component
   }
   GST_DEBUG("ICE component state %s",
             nice_component_state_to_string(static_cast<NiceComponentState>(state)));
+  if (consent_lost) self->start_consent_grace();
   if (changed && self->events_.state_changed) self->events_.state_changed();
   if (first_connection && self->events_.connected) self->events_.connected();
-  if (changed && state == NICE_COMPONENT_STATE_FAILED && self->events_.failed) {
-    // libnice says no more than "failed": whether a pair had worked tells the two cases apart.
-    const char* detail =
-        restarting      ? "ICE restart failed: no candidate pair of the new generation worked"
-        : had_connected ? "ICE connectivity lost: consent expired (no answer from the peer to "
-                          "consent checks for 10 s, RFC 7675)"
-                        : "ICE failed: no candidate pair worked (connectivity checks timed out)";
-    self->events_.failed(detail);
-  }
+  if (changed && failure && self->events_.failed) self->events_.failed(failure);
+}
+
+// RFC 7675 §5.1 gives consent 30 s; libnice 0.1.21 gives up after 10 s (later versions after 30).
+// The remaining 20 s are a grace during which ice-state says disconnected and libnice may find the
+// pair again (the peer's checks get through once the path is back); at its end, still
+// disconnected, ICE has failed.
+void IceTransport::start_consent_grace() {
+  GSource* source = g_timeout_source_new(kConsentGraceMs);
+  g_source_set_callback(
+      source,
+      [](gpointer data) -> gboolean {
+        auto self = from(data);
+        if (!self) return G_SOURCE_REMOVE;
+        bool expired;
+        {
+          std::lock_guard lock(self->mutex_);
+          expired = self->state_ == GST_DTLS_TRANSPORT_BIN_ICE_STATE_DISCONNECTED;
+          if (expired) self->state_ = GST_DTLS_TRANSPORT_BIN_ICE_STATE_FAILED;
+        }
+        if (!expired) return G_SOURCE_REMOVE;
+        GST_INFO("consent not regained within the grace: ICE failed");
+        if (self->events_.state_changed) self->events_.state_changed();
+        if (self->events_.failed)
+          self->events_.failed(
+              "ICE connectivity lost: consent expired (no answer from the peer to consent "
+              "checks for 30 s, RFC 7675)");
+        return G_SOURCE_REMOVE;
+      },
+      new std::weak_ptr<IceTransport>(weak_from_this()),
+      [](gpointer data) { delete static_cast<std::weak_ptr<IceTransport>*>(data); });
+  g_source_attach(source, context_);
+  g_source_unref(source);
 }
 
 void IceTransport::on_new_candidate(NiceAgent* agent, NiceCandidate* candidate, gpointer data) {

@@ -107,6 +107,7 @@ class IceTransport : public std::enable_shared_from_this<IceTransport> {
   // The transport a libnice callback is for, or nullptr once it is closed.
   static std::shared_ptr<IceTransport> from(gpointer data);
   void connect_signals();
+  void start_consent_grace();
   void warn(const std::string& text) const;
 
   NiceAgent* agent_;
