@@ -30,6 +30,7 @@ enum {
   SIGNAL_ADD_REMOTE_CANDIDATE,
   SIGNAL_SEND_RTCP,
   SIGNAL_STOP,
+  SIGNAL_RESTART_ICE,
   N_SIGNALS
 };
 
@@ -107,6 +108,51 @@ void schedule_start_dtls(GstDtlsTransportBin* self, const std::shared_ptr<IceTra
   g_source_unref(source);
 }
 
+// --- ICE failure ------------------------------------------------------------------------------
+
+struct LostRequest {
+  GstDtlsTransportBin* self;
+  std::shared_ptr<IceTransport> ice;
+  std::string detail;
+};
+
+// ICE failed (no pair worked, or consent expired): DTLS fails with TransportLost whatever state it
+// is in, New included, so `state` says failed with the reason and the bin posts its WARNING
+// (on_dtls_state). Queued on the shared context like start_dtls, never run inside libnice's
+// callback; ignored if the run has changed since.
+void schedule_transport_lost(GstDtlsTransportBin* self, const std::shared_ptr<IceTransport>& ice,
+                             const std::string& detail) {
+  auto* request = new LostRequest{GST_DTLS_TRANSPORT_BIN(gst_object_ref(self)), ice, detail};
+  GSource* source = g_idle_source_new();
+  g_source_set_priority(source, G_PRIORITY_HIGH);
+  g_source_set_callback(
+      source,
+      [](gpointer data) -> gboolean {
+        auto* r = static_cast<LostRequest*>(data);
+        BinImpl& impl = impl_of(r->self);
+        bool current;
+        {
+          std::lock_guard lock(impl.lock);
+          // From Prepared on the DTLS transport exists; libnice cannot fail earlier (it checks
+          // nothing before it has remote candidates, which it gets at Prepared).
+          current = impl.run.ice == r->ice && impl.run.phase >= Phase::Prepared;
+        }
+        if (current) {
+          GST_WARNING_OBJECT(r->self, "%s", r->detail.c_str());
+          endpoint_transport_lost(r->self->endpoint, r->detail);
+        }
+        return G_SOURCE_REMOVE;
+      },
+      request,
+      [](gpointer data) {
+        auto* r = static_cast<LostRequest*>(data);
+        gst_object_unref(r->self);
+        delete r;
+      });
+  g_source_attach(source, ice->context());
+  g_source_unref(source);
+}
+
 // --- A run ------------------------------------------------------------------------------------
 
 // nicesrc/nicesink refuse a new agent once they have one, so each run gets new ones.
@@ -153,6 +199,9 @@ IceEvents ice_events(GstDtlsTransportBin* self) {
     g_signal_emit(self, signals[SIGNAL_ON_GATHERING_DONE], 0);
   };
   events.warning = [self](const std::string& text) { warn(self, "%s", text.c_str()); };
+  events.failed = [self](const std::string& detail) {
+    if (auto ice = current_ice(self)) schedule_transport_lost(self, ice, detail);
+  };
   return events;
 }
 
@@ -402,6 +451,42 @@ void action_stop(GstDtlsTransportBin* self) {
   endpoint_stop(self->endpoint);
 }
 
+// RFC 8445 §9: new local credentials (those set on local-ice-ufrag/local-ice-pwd since the agent
+// took its current ones, else random), the remote credentials and candidates of the old
+// generation forgotten, local candidates announced again. DTLS and SRTP are untouched: once the
+// application gives the peer's new credentials and candidates, media goes on over the new pair
+// with the same association and keys.
+gboolean action_restart_ice(GstDtlsTransportBin* self) {
+  BinImpl& impl = impl_of(self);
+  std::shared_ptr<IceTransport> ice;
+  std::string ufrag, pwd;
+  {
+    std::lock_guard lock(impl.lock);
+    if (impl.run.phase != Phase::Null) {
+      ice = impl.run.ice;
+      Settings& s = impl.settings;
+      ufrag = s.local_ufrag != ice->local_ufrag() ? s.local_ufrag : random_ice_ufrag();
+      pwd = s.local_pwd != ice->local_pwd() ? s.local_pwd : random_ice_pwd();
+      s.local_ufrag = ufrag;
+      s.local_pwd = pwd;
+      s.remote_ufrag.clear();
+      s.remote_pwd.clear();
+      s.remote_candidates.clear();
+      impl.run.remote_candidates_applied = 0;
+    }
+  }
+  if (!ice) {
+    warn(self, "restart-ice ignored: no ICE agent before the READY state");
+    return FALSE;
+  }
+  GST_INFO_OBJECT(self, "ICE restart");
+  for (int property : {PROP_LOCAL_ICE_UFRAG, PROP_LOCAL_ICE_PWD, PROP_REMOTE_ICE_UFRAG,
+                       PROP_REMOTE_ICE_PWD, PROP_REMOTE_CANDIDATES})
+    notify(self, property);
+  ice->restart(ufrag, pwd);  // emits on-local-candidate and on-gathering-done
+  return TRUE;
+}
+
 void ghost(GstDtlsTransportBin* self, const char* name) {
   GstPad* target = gst_element_get_static_pad(GST_ELEMENT(self->endpoint), name);
   GstPadTemplate* templ = gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self), name);
@@ -574,6 +659,9 @@ static void gst_dtls_transport_bin_class_init(GstDtlsTransportBinClass* klass) {
   signals[SIGNAL_STOP] = g_signal_new_class_handler(
       "stop", type, static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
       G_CALLBACK(action_stop), nullptr, nullptr, nullptr, G_TYPE_NONE, 0);
+  signals[SIGNAL_RESTART_ICE] = g_signal_new_class_handler(
+      "restart-ice", type, static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK(action_restart_ice), nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 0);
 
   for (GstStaticPadTemplate* templ :
        {&rtp_sink_template, &rtcp_sink_template, &rtp_src_template, &rtcp_src_template})

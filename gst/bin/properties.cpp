@@ -148,8 +148,9 @@ void set_property(GObject* object, guint id, const GValue* value, GParamSpec* ps
       }
       std::lock_guard lock(impl.lock);
       (id == PROP_LOCAL_ICE_UFRAG ? s.local_ufrag : s.local_pwd) = text;
+      // While a run is on, the value waits for restart-ice (or the next run): no warning.
       if (impl.run.phase != Phase::Null)
-        late = "the ICE agent of this run already uses the previous credentials";
+        GST_INFO_OBJECT(self, "%s stored for the next restart-ice", pspec->name);
       break;
     }
     case PROP_REMOTE_ICE_UFRAG:
@@ -448,11 +449,14 @@ void install_properties(GObjectClass* klass) {
                         GST_DTLS_TRANSPORT_BIN_ICE_GATHERING_STATE_NEW, ro);
   properties[PROP_LOCAL_ICE_UFRAG] = g_param_spec_string(
       "local-ice-ufrag", "Local ICE ufrag",
-      "Our ICE username fragment (a=ice-ufrag); random unless set (set in the NULL state)", nullptr,
-      rw);
+      "Our ICE username fragment (a=ice-ufrag); random unless set. Set in the NULL state, or "
+      "before restart-ice for the restart's (else restart-ice draws a new one)",
+      nullptr, rw);
   properties[PROP_LOCAL_ICE_PWD] = g_param_spec_string(
       "local-ice-pwd", "Local ICE password",
-      "Our ICE password (a=ice-pwd); random unless set (set in the NULL state)", nullptr, rw);
+      "Our ICE password (a=ice-pwd); random unless set. Set in the NULL state, or before "
+      "restart-ice for the restart's (else restart-ice draws a new one)",
+      nullptr, rw);
   properties[PROP_REMOTE_ICE_UFRAG] =
       g_param_spec_string("remote-ice-ufrag", "Remote ICE ufrag",
                           "The peer's ICE username fragment", nullptr, rw_playing);

@@ -190,6 +190,11 @@ void endpoint_stop(GstDtlsTransportEndpoint* self) {
   with_dtls(self, [](auto& dtls) { dtls.stop(); });
 }
 
+void endpoint_transport_lost(GstDtlsTransportEndpoint* self, const std::string& detail) {
+  impl_of(self).media_open = false;  // RFC 7675 §5.1: nothing more is sent
+  with_dtls(self, [&](auto& dtls) { dtls.transport_lost(detail); });
+}
+
 void endpoint_reset(GstDtlsTransportEndpoint* self) {
   EndpointImpl& impl = impl_of(self);
   impl.media_open = false;

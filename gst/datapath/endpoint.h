@@ -76,6 +76,9 @@ void endpoint_set_remote_fingerprints(GstDtlsTransportEndpoint* self,
                                       std::vector<dtlstransport::Fingerprint> fingerprints);
 // close_notify and Closed; media stops both ways.
 void endpoint_stop(GstDtlsTransportEndpoint* self);
+// The path under DTLS is gone (ICE failed, consent expired): Failed (TransportLost) from any live
+// state, New included; nothing sent, media stops both ways.
+void endpoint_transport_lost(GstDtlsTransportEndpoint* self, const std::string& detail);
 // Drops the run (READY→NULL, dispose): transport, keys, timer; counters stay readable until the
 // next prepare.
 void endpoint_reset(GstDtlsTransportEndpoint* self);

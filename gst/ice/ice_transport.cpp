@@ -18,7 +18,16 @@ namespace {
 // Ta = 5 ms, the floor RFC 8445 §14.2 allows for one stream and component (libnice's default is
 // 20 ms): connectivity checks, and so time to connected, run ~2.7× faster (bench figure 3).
 constexpr guint kStunPacingMs = 5;
+// Transmissions of one connectivity check (libnice's "Rc", RFC 8489 §6.2.1): 1 + this. libnice
+// 0.1.21 starts a check's retransmission timer at max(500 ms, Ta × pairs in progress), doubles it
+// each time and halves the last one; its default of 3 gives up on a pair after 4.5 s and 4
+// transmissions, which at 30 % loss each way (a check and its answer both get through with
+// p = 0.49) fails 7 % of checks, and in measurement 2 in 10 calls. 5 gives 6 transmissions over
+// 19.5 s (docs/performance.md, "ICE under loss"); a dead path is declared failed that much later.
+constexpr guint kStunMaxRetransmissions = 5;
 constexpr guint kHighestPort = 65535;
+// libnice 0.1.21 declares consent lost 10 s after the last answer; RFC 7675 §5.1 allows 30.
+constexpr guint kConsentGraceMs = 20000;
 
 struct ResolvedServer {
   IceServerUrl url;
@@ -85,10 +94,15 @@ std::shared_ptr<IceTransport> IceTransport::create(const IceSettings& settings, 
 
   // This reference (and the shared thread's user count) lives until the agent has closed.
   GMainContext* context = shared_main_context_acquire();
+  // Not reliable: UDP datagrams. Consent freshness (RFC 7675): libnice sends a consent check on
+  // the selected pair every 4–6 s and declares the component failed when none has been answered
+  // for 10 s (0.1.21's constant; RFC 7675 §5.1 says 30 s, later libnice too); it then sends
+  // nothing more on it. Without it a dead peer is never noticed.
   NiceAgent* agent = nice_agent_new_full(context, NICE_COMPATIBILITY_RFC5245,
-                                         NICE_AGENT_OPTION_NONE);  // not reliable: UDP datagrams
+                                         NICE_AGENT_OPTION_CONSENT_FRESHNESS);
   g_object_set(agent, "controlling-mode", settings.controlling, "ice-tcp", FALSE, "upnp", FALSE,
-               "stun-pacing-timer", kStunPacingMs, nullptr);
+               "stun-pacing-timer", kStunPacingMs, "stun-max-retransmissions",
+               kStunMaxRetransmissions, nullptr);
   for (const auto& address : settings.local_addresses) {
     NiceAddress nice_address;
     nice_address_init(&nice_address);
@@ -128,6 +142,8 @@ std::shared_ptr<IceTransport> IceTransport::create(const IceSettings& settings, 
 
   auto transport = std::make_shared<IceTransport>(Key{}, agent, context, stream, std::move(events));
   transport->turn_display_ = std::move(turn_display);
+  transport->local_ufrag_ = settings.ufrag;
+  transport->local_pwd_ = settings.pwd;
   transport->connect_signals();
   return transport;
 }
@@ -242,6 +258,45 @@ void IceTransport::add_remote_candidates(const std::vector<std::string>& lines) 
   g_slist_free_full(candidates, reinterpret_cast<GDestroyNotify>(nice_candidate_free));
 }
 
+void IceTransport::restart(const std::string& ufrag, const std::string& pwd) {
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    gathering_ = GST_DTLS_TRANSPORT_BIN_ICE_GATHERING_STATE_GATHERING;
+    restarting_ = true;
+    local_candidates_.clear();
+    local_ufrag_ = ufrag;
+    local_pwd_ = pwd;
+  }
+  // libnice draws random credentials in restart_stream; ours replace them before any check of the
+  // new generation can be sent (they start once remote candidates arrive).
+  if (!nice_agent_restart_stream(agent_, stream_) ||
+      !nice_agent_set_local_credentials(agent_, stream_, ufrag.c_str(), pwd.c_str())) {
+    warn("libnice could not restart ICE");
+    return;
+  }
+  GST_INFO("ICE restart: new local credentials (ufrag '%s')", ufrag.c_str());
+  GSList* candidates = nice_agent_get_local_candidates(agent_, stream_, kComponent);
+  std::vector<std::string> lines;
+  for (GSList* item = candidates; item; item = item->next)
+    lines.push_back(candidate_sdp(agent_, static_cast<NiceCandidate*>(item->data)));
+  g_slist_free_full(candidates, reinterpret_cast<GDestroyNotify>(nice_candidate_free));
+  for (const auto& line : lines) {
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) return;
+      local_candidates_.push_back(line);
+    }
+    if (events_.local_candidate) events_.local_candidate(line);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    gathering_ = GST_DTLS_TRANSPORT_BIN_ICE_GATHERING_STATE_COMPLETE;
+  }
+  if (events_.gathering_done) events_.gathering_done();
+}
+
 bool IceTransport::controlling() const {
   gboolean controlling = TRUE;
   g_object_get(agent_, "controlling-mode", &controlling, nullptr);
@@ -296,6 +351,16 @@ std::vector<std::string> IceTransport::local_candidates() const {
   return local_candidates_;
 }
 
+std::string IceTransport::local_ufrag() const {
+  std::lock_guard lock(mutex_);
+  return local_ufrag_;
+}
+
+std::string IceTransport::local_pwd() const {
+  std::lock_guard lock(mutex_);
+  return local_pwd_;
+}
+
 std::string IceTransport::selected_local_candidate() const {
   std::lock_guard lock(mutex_);
   return selected_local_;
@@ -312,21 +377,73 @@ void IceTransport::on_component_state_changed(NiceAgent*, guint, guint component
                                               gpointer data) {
   auto self = from(data);
   if (!self || component != kComponent) return;
-  bool changed, first_connection = false;
+  bool changed, first_connection = false, consent_lost = false;
+  const char* failure = nullptr;
   {
     std::lock_guard lock(self->mutex_);
     auto mapped = map_component_state(state, self->state_);
+    if (state == NICE_COMPONENT_STATE_FAILED) {
+      // libnice says no more than "failed": whether a pair had worked tells the cases apart.
+      if (self->restarting_) {
+        failure = "ICE restart failed: no candidate pair of the new generation worked";
+      } else if (!self->connected_) {
+        failure = "ICE failed: no candidate pair worked (connectivity checks timed out)";
+      } else {
+        // Consent lost on the selected pair (libnice: 10 s without an answer). Shown as
+        // disconnected; failed only when the grace ends without a pair working again.
+        mapped = GST_DTLS_TRANSPORT_BIN_ICE_STATE_DISCONNECTED;
+        consent_lost = self->state_ != GST_DTLS_TRANSPORT_BIN_ICE_STATE_DISCONNECTED;
+      }
+    } else if (self->state_ == GST_DTLS_TRANSPORT_BIN_ICE_STATE_DISCONNECTED &&
+               mapped == GST_DTLS_TRANSPORT_BIN_ICE_STATE_CHECKING) {
+      mapped = self->state_;  // checking again on its way back: still disconnected until then
+    }
     changed = mapped != self->state_;
     self->state_ = mapped;
     if (state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY) {
       first_connection = !self->connected_;
       self->connected_ = true;
+      self->restarting_ = false;
     }
   }
   GST_DEBUG("ICE component state %s",
             nice_component_state_to_string(static_cast<NiceComponentState>(state)));
+  if (consent_lost) self->start_consent_grace();
   if (changed && self->events_.state_changed) self->events_.state_changed();
   if (first_connection && self->events_.connected) self->events_.connected();
+  if (changed && failure && self->events_.failed) self->events_.failed(failure);
+}
+
+// RFC 7675 §5.1 gives consent 30 s; libnice 0.1.21 gives up after 10 s (later versions after 30).
+// The remaining 20 s are a grace during which ice-state says disconnected and libnice may find the
+// pair again (the peer's checks get through once the path is back); at its end, still
+// disconnected, ICE has failed.
+void IceTransport::start_consent_grace() {
+  GSource* source = g_timeout_source_new(kConsentGraceMs);
+  g_source_set_callback(
+      source,
+      [](gpointer data) -> gboolean {
+        auto self = from(data);
+        if (!self) return G_SOURCE_REMOVE;
+        bool expired;
+        {
+          std::lock_guard lock(self->mutex_);
+          expired = self->state_ == GST_DTLS_TRANSPORT_BIN_ICE_STATE_DISCONNECTED;
+          if (expired) self->state_ = GST_DTLS_TRANSPORT_BIN_ICE_STATE_FAILED;
+        }
+        if (!expired) return G_SOURCE_REMOVE;
+        GST_INFO("consent not regained within the grace: ICE failed");
+        if (self->events_.state_changed) self->events_.state_changed();
+        if (self->events_.failed)
+          self->events_.failed(
+              "ICE connectivity lost: consent expired (no answer from the peer to consent "
+              "checks for 30 s, RFC 7675)");
+        return G_SOURCE_REMOVE;
+      },
+      new std::weak_ptr<IceTransport>(weak_from_this()),
+      [](gpointer data) { delete static_cast<std::weak_ptr<IceTransport>*>(data); });
+  g_source_attach(source, context_);
+  g_source_unref(source);
 }
 
 void IceTransport::on_new_candidate(NiceAgent* agent, NiceCandidate* candidate, gpointer data) {

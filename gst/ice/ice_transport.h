@@ -37,6 +37,9 @@ struct IceEvents {
   std::function<void(const std::string&)> local_candidate;  // "candidate:…"
   std::function<void()> gathering_done;
   std::function<void(const std::string&)> warning;  // a setting libnice could not use
+  // The component went failed: no pair worked, or the selected one lost consent (RFC 7675).
+  // `detail` says which, for the application.
+  std::function<void(const std::string& detail)> failed;
 };
 
 class IceTransport : public std::enable_shared_from_this<IceTransport> {
@@ -58,6 +61,13 @@ class IceTransport : public std::enable_shared_from_this<IceTransport> {
   // "a=candidate:…" lines, normalized (ice_candidate.h); libnice starts checks once it has both
   // credentials and candidates.
   void add_remote_candidates(const std::vector<std::string>& lines);
+  // ICE restart (RFC 8445 §9): new local credentials, the remote candidates of the old
+  // generation dropped (libnice keeps the selected pair, so media goes on over it until a pair of
+  // the new generation is selected), and the local candidates announced again through
+  // events.local_candidate then events.gathering_done. libnice 0.1.21 does not gather again on a
+  // stream (its sockets stay): the candidates are the same addresses and ports. The remote
+  // credentials stay libnice's until set_remote_credentials() gives the new ones.
+  void restart(const std::string& ufrag, const std::string& pwd);
   // The agent's role now (after libnice's tie-breaker, RFC 8445 §7.3.1.1), and a new one.
   bool controlling() const;
   void set_controlling(bool controlling);
@@ -74,6 +84,8 @@ class IceTransport : public std::enable_shared_from_this<IceTransport> {
   GstDtlsTransportBinIceGatheringState gathering_state() const;
   bool connected() const;  // a pair has worked in this run
   std::vector<std::string> local_candidates() const;
+  std::string local_ufrag() const;  // the credentials the agent uses now
+  std::string local_pwd() const;
   std::string selected_local_candidate() const;
   std::string selected_remote_candidate() const;
 
@@ -95,6 +107,7 @@ class IceTransport : public std::enable_shared_from_this<IceTransport> {
   // The transport a libnice callback is for, or nullptr once it is closed.
   static std::shared_ptr<IceTransport> from(gpointer data);
   void connect_signals();
+  void start_consent_grace();
   void warn(const std::string& text) const;
 
   NiceAgent* agent_;
@@ -109,8 +122,10 @@ class IceTransport : public std::enable_shared_from_this<IceTransport> {
   GstDtlsTransportBinIceState state_ = GST_DTLS_TRANSPORT_BIN_ICE_STATE_NEW;
   GstDtlsTransportBinIceGatheringState gathering_ = GST_DTLS_TRANSPORT_BIN_ICE_GATHERING_STATE_NEW;
   bool connected_ = false;
+  bool restarting_ = false;  // restart() called, no pair of the new generation yet
   std::vector<std::string> local_candidates_;
   std::string selected_local_, selected_remote_;
+  std::string local_ufrag_, local_pwd_;
 };
 
 }  // namespace gstdtls
