@@ -26,8 +26,17 @@ constexpr guint kStunPacingMs = 5;
 // 19.5 s (docs/performance.md, "ICE under loss"); a dead path is declared failed that much later.
 constexpr guint kStunMaxRetransmissions = 5;
 constexpr guint kHighestPort = 65535;
+// How long a controlled agent whose checks all succeeded waits for the controlling agent to
+// nominate a pair before it declares ICE failed (libnice's "idle-timeout", default 5 s). A peer
+// that restarted on its own finds the survivor already done with its checks: the survivor
+// nominates the pair with its next consent check (USE-CANDIDATE; every 4–6 s), so wait for two.
+constexpr guint kNominationWaitMs = 12000;
 // libnice 0.1.21 declares consent lost 10 s after the last answer; RFC 7675 §5.1 allows 30.
+constexpr guint kLibniceConsentMs = 10000;
 constexpr guint kConsentGraceMs = 20000;
+// After re-arming, consent holds if libnice has not declared it lost again within its limit (and
+// a consent check interval of slack: checks go every 4–6 s).
+constexpr guint kConsentRegainedMs = kLibniceConsentMs + 6000;
 
 struct ResolvedServer {
   IceServerUrl url;
@@ -102,7 +111,7 @@ std::shared_ptr<IceTransport> IceTransport::create(const IceSettings& settings, 
                                          NICE_AGENT_OPTION_CONSENT_FRESHNESS);
   g_object_set(agent, "controlling-mode", settings.controlling, "ice-tcp", FALSE, "upnp", FALSE,
                "stun-pacing-timer", kStunPacingMs, "stun-max-retransmissions",
-               kStunMaxRetransmissions, nullptr);
+               kStunMaxRetransmissions, "idle-timeout", kNominationWaitMs, nullptr);
   for (const auto& address : settings.local_addresses) {
     NiceAddress nice_address;
     nice_address_init(&nice_address);
@@ -377,10 +386,12 @@ void IceTransport::on_component_state_changed(NiceAgent*, guint, guint component
                                               gpointer data) {
   auto self = from(data);
   if (!self || component != kComponent) return;
-  bool changed, first_connection = false, consent_lost = false;
+  bool changed, first_connection = false, consent_lost = false, rearm = false;
   const char* failure = nullptr;
   {
     std::lock_guard lock(self->mutex_);
+    // Our own re-selection walks libnice through connecting/connected/ready: not news.
+    if (self->reselecting_) return;
     auto mapped = map_component_state(state, self->state_);
     if (state == NICE_COMPONENT_STATE_FAILED) {
       // libnice says no more than "failed": whether a pair had worked tells the cases apart.
@@ -390,9 +401,15 @@ void IceTransport::on_component_state_changed(NiceAgent*, guint, guint component
         failure = "ICE failed: no candidate pair worked (connectivity checks timed out)";
       } else {
         // Consent lost on the selected pair (libnice: 10 s without an answer). Shown as
-        // disconnected; failed only when the grace ends without a pair working again.
+        // disconnected and re-armed; failed only when the grace ends without consent.
         mapped = GST_DTLS_TRANSPORT_BIN_ICE_STATE_DISCONNECTED;
         consent_lost = self->state_ != GST_DTLS_TRANSPORT_BIN_ICE_STATE_DISCONNECTED;
+        if (consent_lost) {
+          self->state_before_loss_ = self->state_;
+          self->consent_episode_++;
+        }
+        self->consent_losses_++;
+        rearm = true;
       }
     } else if (self->state_ == GST_DTLS_TRANSPORT_BIN_ICE_STATE_DISCONNECTED &&
                mapped == GST_DTLS_TRANSPORT_BIN_ICE_STATE_CHECKING) {
@@ -409,9 +426,79 @@ void IceTransport::on_component_state_changed(NiceAgent*, guint, guint component
   GST_DEBUG("ICE component state %s",
             nice_component_state_to_string(static_cast<NiceComponentState>(state)));
   if (consent_lost) self->start_consent_grace();
+  if (rearm) {
+    // Not from inside libnice's emission: from the context, once it has returned.
+    GSource* source = g_idle_source_new();
+    g_source_set_callback(
+        source,
+        [](gpointer weak) -> gboolean {
+          if (auto transport = static_cast<std::weak_ptr<IceTransport>*>(weak)->lock())
+            transport->rearm_consent();
+          return G_SOURCE_REMOVE;
+        },
+        new std::weak_ptr<IceTransport>(self),
+        [](gpointer weak) { delete static_cast<std::weak_ptr<IceTransport>*>(weak); });
+    g_source_attach(source, self->context_);
+    g_source_unref(source);
+  }
   if (changed && self->events_.state_changed) self->events_.state_changed();
   if (first_connection && self->events_.connected) self->events_.connected();
   if (changed && failure && self->events_.failed) self->events_.failed(failure);
+}
+
+// libnice 0.1.21 stops sending on a pair whose consent it declared lost and never takes it back,
+// even when the peer answers again. Selecting the same pair again (its only public way) lets it
+// send and restarts its 10 s consent clock. If no new loss comes within kConsentRegainedMs, the
+// peer answered: consent is back and so is the state from before the loss. Media meanwhile may
+// go into a cut path for at most the 30 s RFC 7675 §5.1 allows.
+void IceTransport::rearm_consent() {
+  NiceCandidate *local = nullptr, *remote = nullptr;
+  unsigned losses;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    losses = consent_losses_;
+  }
+  if (!nice_agent_get_selected_pair(agent_, stream_, kComponent, &local, &remote)) return;
+  const std::string local_foundation = local->foundation, remote_foundation = remote->foundation;
+  {
+    std::lock_guard lock(mutex_);
+    reselecting_ = true;
+  }
+  const bool rearmed = nice_agent_set_selected_pair(agent_, stream_, kComponent,
+                                                    local_foundation.c_str(),
+                                                    remote_foundation.c_str());
+  {
+    std::lock_guard lock(mutex_);
+    reselecting_ = false;
+  }
+  GST_INFO("consent lost (%u): pair re-armed: %s", losses, rearmed ? "yes" : "no");
+  struct Check {
+    std::weak_ptr<IceTransport> transport;
+    unsigned losses;
+  };
+  GSource* source = g_timeout_source_new(kConsentRegainedMs);
+  g_source_set_callback(
+      source,
+      [](gpointer data) -> gboolean {
+        auto* check = static_cast<Check*>(data);
+        auto self = check->transport.lock();
+        if (!self) return G_SOURCE_REMOVE;
+        bool regained;
+        {
+          std::lock_guard lock(self->mutex_);
+          regained = !self->closed_ && self->consent_losses_ == check->losses &&
+                     self->state_ == GST_DTLS_TRANSPORT_BIN_ICE_STATE_DISCONNECTED;
+          if (regained) self->state_ = self->state_before_loss_;
+        }
+        if (!regained) return G_SOURCE_REMOVE;
+        GST_INFO("consent regained");
+        if (self->events_.state_changed) self->events_.state_changed();
+        return G_SOURCE_REMOVE;
+      },
+      new Check{weak_from_this(), losses}, [](gpointer data) { delete static_cast<Check*>(data); });
+  g_source_attach(source, context_);
+  g_source_unref(source);
 }
 
 // RFC 7675 §5.1 gives consent 30 s; libnice 0.1.21 gives up after 10 s (later versions after 30).
@@ -419,16 +506,28 @@ void IceTransport::on_component_state_changed(NiceAgent*, guint, guint component
 // pair again (the peer's checks get through once the path is back); at its end, still
 // disconnected, ICE has failed.
 void IceTransport::start_consent_grace() {
+  struct Grace {
+    std::weak_ptr<IceTransport> transport;
+    unsigned episode;
+  };
+  unsigned episode;
+  {
+    std::lock_guard lock(mutex_);
+    episode = consent_episode_;
+  }
   GSource* source = g_timeout_source_new(kConsentGraceMs);
   g_source_set_callback(
       source,
       [](gpointer data) -> gboolean {
-        auto self = from(data);
+        auto* grace = static_cast<Grace*>(data);
+        auto self = grace->transport.lock();
         if (!self) return G_SOURCE_REMOVE;
         bool expired;
         {
           std::lock_guard lock(self->mutex_);
-          expired = self->state_ == GST_DTLS_TRANSPORT_BIN_ICE_STATE_DISCONNECTED;
+          // Still disconnected since this loss (a later loss has its own grace).
+          expired = !self->closed_ && self->consent_episode_ == grace->episode &&
+                    self->state_ == GST_DTLS_TRANSPORT_BIN_ICE_STATE_DISCONNECTED;
           if (expired) self->state_ = GST_DTLS_TRANSPORT_BIN_ICE_STATE_FAILED;
         }
         if (!expired) return G_SOURCE_REMOVE;
@@ -440,8 +539,7 @@ void IceTransport::start_consent_grace() {
               "checks for 30 s, RFC 7675)");
         return G_SOURCE_REMOVE;
       },
-      new std::weak_ptr<IceTransport>(weak_from_this()),
-      [](gpointer data) { delete static_cast<std::weak_ptr<IceTransport>*>(data); });
+      new Grace{weak_from_this(), episode}, [](gpointer data) { delete static_cast<Grace*>(data); });
   g_source_attach(source, context_);
   g_source_unref(source);
 }

@@ -108,6 +108,9 @@ class IceTransport : public std::enable_shared_from_this<IceTransport> {
   static std::shared_ptr<IceTransport> from(gpointer data);
   void connect_signals();
   void start_consent_grace();
+  // Consent lost (libnice's 10 s): select the same pair again, which lets libnice send on it and
+  // restarts its consent clock, and look whether consent holds this time.
+  void rearm_consent();
   void warn(const std::string& text) const;
 
   NiceAgent* agent_;
@@ -123,6 +126,12 @@ class IceTransport : public std::enable_shared_from_this<IceTransport> {
   GstDtlsTransportBinIceGatheringState gathering_ = GST_DTLS_TRANSPORT_BIN_ICE_GATHERING_STATE_NEW;
   bool connected_ = false;
   bool restarting_ = false;  // restart() called, no pair of the new generation yet
+  // Consent (RFC 7675) over libnice's 10 s limit: while disconnected, each libnice "consent lost"
+  // re-arms the pair; consent_losses_ counts them, so a check can tell whether one came since.
+  unsigned consent_losses_ = 0;
+  unsigned consent_episode_ = 0;  // disconnected periods so far; each has its own grace
+  bool reselecting_ = false;  // our own nice_agent_set_selected_pair() is running
+  GstDtlsTransportBinIceState state_before_loss_ = GST_DTLS_TRANSPORT_BIN_ICE_STATE_COMPLETED;
   std::vector<std::string> local_candidates_;
   std::string selected_local_, selected_remote_;
   std::string local_ufrag_, local_pwd_;
