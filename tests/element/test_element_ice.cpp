@@ -126,8 +126,11 @@ class Streamer {
 // (no second handshake: handshake-ms unchanged, no state change), SRTP goes on with the same keys
 // (no authentication failure, no replay), and the largest gap in the received media is reported.
 GST_START_TEST(test_restart_ice_keeps_dtls_and_srtp) {
-  Pair pair;
+  // The recorders outlive the bins, which notify and signal on their way to NULL.
   IceStates ice_a, ice_b;
+  GatheringCounts gathering_a, gathering_b;
+  GapMeter gap;
+  Pair pair;
   ice_a.watch(pair.a().bin);
   ice_b.watch(pair.b().bin);
   connect_pair(pair);
@@ -136,10 +139,8 @@ GST_START_TEST(test_restart_ice_keeps_dtls_and_srtp) {
   const double handshake_b = double_stat(pair.b(), "handshake-ms");
   const std::string ufrag_a = pair.a().string_property("local-ice-ufrag");
   const std::string pwd_a = pair.a().string_property("local-ice-pwd");
-  GatheringCounts gathering_a, gathering_b;
   gathering_a.watch(pair.a().bin);
   gathering_b.watch(pair.b().bin);
-  GapMeter gap;
   gap.watch(pair.b().bin);
   const uint64_t received_before = pair.b().stat("packets-received");
 
@@ -237,8 +238,8 @@ GST_END_TEST
 // consent checks go unanswered; ice-state says disconnected, then failed, the transport fails
 // with "consent expired" and a WARNING, and media pushed afterwards is not sent.
 GST_START_TEST(test_dead_peer_fails_by_consent) {
+  IceStates ice_a;  // outlives the bins, which notify on their way to NULL
   Pair pair;
-  IceStates ice_a;
   ice_a.watch(pair.a().bin);
   connect_pair(pair);
   send_rtp_and_check(pair.a(), pair.b(), 5, 0x0a0000e2);
