@@ -273,6 +273,7 @@ void IceTransport::restart(const std::string& ufrag, const std::string& pwd) {
     if (closed_) return;
     gathering_ = GST_DTLS_TRANSPORT_BIN_ICE_GATHERING_STATE_GATHERING;
     restarting_ = true;
+    consent_expired_ = false;
     local_candidates_.clear();
     local_ufrag_ = ufrag;
     local_pwd_ = pwd;
@@ -390,8 +391,9 @@ void IceTransport::on_component_state_changed(NiceAgent*, guint, guint component
   const char* failure = nullptr;
   {
     std::lock_guard lock(self->mutex_);
-    // Our own re-selection walks libnice through connecting/connected/ready: not news.
-    if (self->reselecting_) return;
+    // Our own re-selection walks libnice through connecting/connected/ready: not news. Once
+    // consent has expired, ICE has failed for good (until restart-ice): nothing more to say.
+    if (self->reselecting_ || self->consent_expired_) return;
     auto mapped = map_component_state(state, self->state_);
     if (state == NICE_COMPONENT_STATE_FAILED) {
       // libnice says no more than "failed": whether a pair had worked tells the cases apart.
@@ -456,7 +458,7 @@ void IceTransport::rearm_consent() {
   unsigned losses;
   {
     std::lock_guard lock(mutex_);
-    if (closed_) return;
+    if (closed_ || consent_expired_) return;
     losses = consent_losses_;
   }
   if (!nice_agent_get_selected_pair(agent_, stream_, kComponent, &local, &remote)) return;
@@ -528,7 +530,10 @@ void IceTransport::start_consent_grace() {
           // Still disconnected since this loss (a later loss has its own grace).
           expired = !self->closed_ && self->consent_episode_ == grace->episode &&
                     self->state_ == GST_DTLS_TRANSPORT_BIN_ICE_STATE_DISCONNECTED;
-          if (expired) self->state_ = GST_DTLS_TRANSPORT_BIN_ICE_STATE_FAILED;
+          if (expired) {
+            self->state_ = GST_DTLS_TRANSPORT_BIN_ICE_STATE_FAILED;
+            self->consent_expired_ = true;
+          }
         }
         if (!expired) return G_SOURCE_REMOVE;
         GST_INFO("consent not regained within the grace: ICE failed");
