@@ -20,6 +20,50 @@ bool is_known_content_type(uint8_t type) {
          type <= static_cast<uint8_t>(DtlsContentType::ApplicationData);
 }
 
+size_t read_u24(std::span<const uint8_t> bytes, size_t offset) {
+  return (size_t{bytes[offset]} << 16) | (size_t{bytes[offset + 1]} << 8) | bytes[offset + 2];
+}
+
+// Handshake message types that may travel in the clear (RFC 5246 §7.4, RFC 6347 §4.3.2):
+// hello_request 0, client_hello 1, server_hello 2, hello_verify_request 3, new_session_ticket 4,
+// certificate 11, server_key_exchange 12, certificate_request 13, server_hello_done 14,
+// certificate_verify 15, client_key_exchange 16. Finished (20) always follows ChangeCipherSpec.
+bool is_plaintext_handshake_type(uint8_t type) {
+  return type <= 4 || (type >= 11 && type <= 16);
+}
+
+// Whether an epoch-0 (plaintext) record's body is what its content type allows. Nothing protects
+// a plaintext record, so one that OpenSSL would reject as malformed is discarded here instead of
+// failing the handshake it arrived in (RFC 6347 §4.1.2.7).
+bool plaintext_well_formed(uint8_t type, std::span<const uint8_t> body) {
+  switch (static_cast<DtlsContentType>(type)) {
+    case DtlsContentType::ChangeCipherSpec:  // RFC 5246 §7.1: one byte, 1
+      return body.size() == 1 && body[0] == 1;
+    case DtlsContentType::Alert:
+      // RFC 5246 §7.2: level (warning 1, fatal 2), description. A peer sends close_notify only
+      // after the handshake, protected; a plaintext warning changes nothing but could close us.
+      // A plaintext fatal alert is what a peer that rejects us sends (e.g. bad_certificate).
+      return body.size() == 2 && body[0] == 2;
+    case DtlsContentType::Handshake: {
+      // RFC 6347 §4.2.2: one or more fragments, each a 12-byte header and fragment_length bytes,
+      // within the message's length.
+      constexpr size_t kHeader = 12;
+      if (body.empty()) return false;
+      while (!body.empty()) {
+        if (body.size() < kHeader || !is_plaintext_handshake_type(body[0])) return false;
+        const size_t length = read_u24(body, 1), fragment_offset = read_u24(body, 6),
+                     fragment_length = read_u24(body, 9);
+        if (fragment_offset + fragment_length > length || fragment_length > body.size() - kHeader)
+          return false;
+        body = body.subspan(kHeader + fragment_length);
+      }
+      return true;
+    }
+    default:  // application data is never plaintext
+      return false;
+  }
+}
+
 }  // namespace
 
 size_t screen_records(std::span<const uint8_t> datagram, const RecordScreen& screen,
@@ -43,7 +87,8 @@ size_t screen_records(std::span<const uint8_t> datagram, const RecordScreen& scr
         is_known_content_type(type) && (version == kDtls10 || version == kDtls12) &&
         epoch <= RecordScreen::kMaxEpoch && (epoch == 0 || length >= screen.min_protected_body) &&
         (epoch != 0 || !screen.handshake_finished ||
-         type == static_cast<uint8_t>(DtlsContentType::Handshake));
+         type == static_cast<uint8_t>(DtlsContentType::Handshake)) &&
+        (epoch != 0 || plaintext_well_formed(type, rest.subspan(kDtlsRecordHeaderLength, length)));
     if (!plausible) {
       ++discarded;
       continue;

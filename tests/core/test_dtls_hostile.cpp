@@ -1,7 +1,9 @@
 // RFC 6347 §4.1.2.7: invalid records are silently discarded. No datagram that is not
 // authenticated may end or degrade a connected association: the core, connected as client and as
 // server, is fed every record shape below as if from the peer's address, and must stay connected,
-// keep its keys and still exchange application data both ways.
+// keep its keys and still exchange application data both ways. Nor may a malformed one end a
+// handshake: the same shapes, fed to both sides at every step of a handshake, leave it to finish
+// (a well-formed plaintext fatal alert or ChangeCipherSpec still can: see docs/security.md).
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -127,6 +129,47 @@ TEST_P(DtlsHostile, NoUnauthenticatedDatagramEndsAConnectedAssociation) {
     if (++index % 500 == 0) expect_still_talks(link, "after " + std::to_string(index));
   }
   expect_still_talks(link, "after all " + std::to_string(datagrams.size()));
+  EXPECT_GT(link.a().discarded_records(), 0u);
+}
+
+
+// A well-formed plaintext fatal alert: what a peer that rejects us sends during the handshake
+// (e.g. bad_certificate), indistinguishable from a forged one.
+bool is_plaintext_fatal_alert(const Bytes& datagram) {
+  return datagram.size() == kDtlsRecordHeaderLength + 2 && datagram[0] == 21 &&
+         datagram[3] == 0 && datagram[4] == 0 && datagram[kDtlsRecordHeaderLength] == 2;
+}
+
+// A well-formed plaintext ChangeCipherSpec: legitimate once per direction in every handshake;
+// one forged at the wrong moment moves OpenSSL's read epoch early and stalls the handshake.
+bool is_plaintext_change_cipher_spec(const Bytes& datagram) {
+  return datagram.size() == kDtlsRecordHeaderLength + 1 && datagram[0] == 20 &&
+         datagram[3] == 0 && datagram[4] == 0 && datagram[kDtlsRecordHeaderLength] == 1;
+}
+
+TEST_P(DtlsHostile, NoMalformedDatagramFailsAHandshake) {
+  MemoryLink link{DtlsConfig{}, DtlsConfig{}};
+  const DtlsRole role = GetParam();
+  link.start(role, role == DtlsRole::Client ? DtlsRole::Server : DtlsRole::Client);
+  std::vector<Bytes> datagrams;
+  for (Bytes& datagram : hostile_datagrams())
+    if (!is_plaintext_fatal_alert(datagram) && !is_plaintext_change_cipher_spec(datagram))
+      datagrams.push_back(std::move(datagram));
+  // At every step of the handshake (each flight takes 0.5 ms to cross), until both are connected.
+  int steps = 0;
+  while (!(link.a().state() == DtlsState::Connected && link.b().state() == DtlsState::Connected) &&
+         steps++ < 40) {
+    for (const Bytes& datagram : datagrams) {
+      link.a().handle_datagram(datagram, link.now());
+      link.b().handle_datagram(datagram, link.now());
+    }
+    ASSERT_EQ(link.a().state(), DtlsState::Connecting) << link.a().failure_detail();
+    ASSERT_EQ(link.b().state(), DtlsState::Connecting) << link.b().failure_detail();
+    link.advance(std::chrono::milliseconds(1));
+  }
+  ASSERT_GE(steps, 2) << "the handshake was over before any garbage reached it";
+  ASSERT_TRUE(link.run_until_settled());
+  expect_still_talks(link, "after a handshake under garbage");
   EXPECT_GT(link.a().discarded_records(), 0u);
 }
 
