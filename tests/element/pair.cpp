@@ -1,7 +1,10 @@
 #include "pair.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <gst/check/gstcheck.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -366,6 +369,32 @@ std::string open_fd_summary() {
   std::string out;
   for (const auto& [kind, count] : kinds) out += kind + ": " + std::to_string(count) + ", ";
   return out;
+}
+
+}  // namespace elemtest
+
+namespace elemtest {
+
+bool udp_port_free(guint port) {
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool free = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  close(fd);
+  return free;
+}
+
+void silence(GstElement* bin) {
+  GstElement* nicesink = gst_bin_get_by_name(GST_BIN(bin), "nicesink");
+  fail_unless(nicesink != nullptr);
+  GstPad* pad = gst_element_get_static_pad(nicesink, "sink");
+  gst_pad_add_probe(
+      pad, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+      [](GstPad*, GstPadProbeInfo*, gpointer) { return GST_PAD_PROBE_DROP; }, nullptr, nullptr);
+  gst_object_unref(pad);
+  gst_object_unref(nicesink);
 }
 
 }  // namespace elemtest

@@ -159,6 +159,13 @@ void send_rtcp(Side& from, GstBuffer* packet, bool action);
 // The same, checked byte-wise at the peer (takes `packet`).
 void send_rtcp_and_check(Side& from, Side& to, GstBuffer* packet, bool action);
 
+// Whether a UDP socket can be bound to 127.0.0.1:port now. After NULL an agent closes
+// asynchronously; a restarted process would find its fixed port free.
+bool udp_port_free(guint port);
+// From now on nothing `bin` sends reaches the network (a probe dropping everything on its
+// nicesink's sink pad): a process that dies sends no close_notify. Until the bin's next run.
+void silence(GstElement* bin);
+
 // Open file descriptors of this process (sockets included).
 int open_fd_count();
 // "socket: 12, anon_inode:[eventfd]: 3, …": what the open descriptors are, for messages.

@@ -7,9 +7,6 @@
 #include "pair.h"
 //
 #include <gst/check/gstcheck.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 using namespace elemtest;
@@ -32,18 +29,6 @@ guint fix_ports(Pair& pair) {
   return base + 1;
 }
 
-// Whether a UDP socket can be bound to 127.0.0.1:port now (an agent closes asynchronously after
-// NULL; a restarted process would find its port free).
-bool udp_port_free(guint port) {
-  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool free = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  close(fd);
-  return free;
-}
 
 }  // namespace
 

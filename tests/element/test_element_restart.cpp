@@ -8,11 +8,7 @@
 
 #include "pair.h"
 //
-#include <arpa/inet.h>
 #include <gst/check/gstcheck.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 using namespace elemtest;
 
@@ -25,31 +21,6 @@ GstBusSyncReply count_reconnected(GstBus*, GstMessage* message, gpointer counter
       gst_structure_has_name(s, "dtls-transport-reconnected"))
     g_atomic_int_inc(static_cast<gint*>(counter));
   return GST_BUS_PASS;
-}
-
-// Whether a UDP socket can be bound to 127.0.0.1:port now (a restarted process finds its port
-// free; an agent closes asynchronously after NULL).
-bool udp_port_free(guint port) {
-  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool free = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  close(fd);
-  return free;
-}
-
-// From now on nothing `bin` sends reaches the network (a probe on its nicesink's sink pad).
-void cut_outgoing(GstElement* bin) {
-  GstElement* nicesink = gst_bin_get_by_name(GST_BIN(bin), "nicesink");
-  fail_unless(nicesink != nullptr);
-  GstPad* pad = gst_element_get_static_pad(nicesink, "sink");
-  gst_pad_add_probe(
-      pad, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
-      [](GstPad*, GstPadProbeInfo*, gpointer) { return GST_PAD_PROBE_DROP; }, nullptr, nullptr);
-  gst_object_unref(pad);
-  gst_object_unref(nicesink);
 }
 
 void survivor_reconnects(int survivor_role, guint survivor_port, guint restarted_port) {
@@ -71,7 +42,7 @@ void survivor_reconnects(int survivor_role, guint survivor_port, guint restarted
   const std::string certificate = pair.a().string_property("remote-certificate");
 
   // B's process "crashes" and restarts: same element, same settings, a fresh run.
-  cut_outgoing(pair.b().bin);
+  silence(pair.b().bin);
   fail_unless(gst_element_set_state(pair.b().pipeline, GST_STATE_NULL) == GST_STATE_CHANGE_SUCCESS);
   fail_unless(pair.wait_until([&] { return udp_port_free(restarted_port); }, 5 * G_USEC_PER_SEC));
   fail_unless_equals_int(pair.a().state(), kConnected);  // nothing told the survivor

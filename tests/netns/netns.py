@@ -382,6 +382,14 @@ def dump(*processes):
         print("\n".join(other[-40:] + stats[-2:]))
 
 
+def finish(problems):
+    """Prints each problem and PASS or FAIL; the test's exit status."""
+    for problem in problems:
+        print(f"problem: {problem}")
+    print("PASS" if not problems else "FAIL")
+    return 0 if not problems else 1
+
+
 def install_sigterm_exit():
     """meson stops an overrunning test with SIGTERM: make it SystemExit so `finally` cleans up."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("FAIL: terminated (SIGTERM)"))

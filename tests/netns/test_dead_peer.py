@@ -73,10 +73,7 @@ def main():
         netns.result(f"dead-peer-{sys.argv[1]}", **numbers)
         if problems:
             netns.dump(survivor)
-    for problem in problems:
-        print(f"problem: {problem}")
-    print("PASS" if not problems else "FAIL")
-    return 0 if not problems else 1
+    return netns.finish(problems)
 
 
 if __name__ == "__main__":

@@ -63,10 +63,7 @@ def main():
         netns.result("link-cut", **numbers)
         if problems:
             netns.dump(a, b)
-    for problem in problems:
-        print(f"problem: {problem}")
-    print("PASS" if not problems else "FAIL")
-    return 0 if not problems else 1
+    return netns.finish(problems)
 
 
 if __name__ == "__main__":

@@ -101,10 +101,7 @@ def main():
     if calls and len(times) < REQUIRED * calls:
         problems.append(f"{len(times)}/{calls} calls connected within {CONNECT_S} s at "
                         f"{LOSS_PCT} % loss each way (need {REQUIRED:.0%})")
-    for problem in problems:
-        print(f"problem: {problem}")
-    print("PASS" if not problems else "FAIL")
-    return 0 if not problems else 1
+    return netns.finish(problems)
 
 
 if __name__ == "__main__":

@@ -74,10 +74,7 @@ def main():
         netns.result(f"restart-{sys.argv[1]}", **numbers)
         if problems:
             netns.dump(survivor, restarted)
-    for problem in problems:
-        print(f"problem: {problem}")
-    print("PASS" if not problems else "FAIL")
-    return 0 if not problems else 1
+    return netns.finish(problems)
 
 
 if __name__ == "__main__":
