@@ -9,6 +9,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -188,6 +191,10 @@ Result<Certificate> Certificate::from_pem(std::string_view certificate_and_key_p
 
 Result<Certificate> Certificate::from_pem(std::string_view certificate_pem,
                                           std::string_view key_pem) {
+  if (certificate_pem.size() > kMaxPemBytes || key_pem.size() > kMaxPemBytes) {
+    return Error{"PEM text of " + std::to_string(std::max(certificate_pem.size(), key_pem.size())) +
+                 " bytes is over the limit of 1 MiB"};
+  }
   ERR_clear_error();
   auto certificate = read_certificate(certificate_pem);
   if (!certificate) return certificate.error();
@@ -206,21 +213,30 @@ Result<Certificate> Certificate::from_file(const std::string& path) {
   if (!file) {
     return Error{"cannot open '" + path + "': " + std::generic_category().message(errno)};
   }
+  struct stat status{};
+  if (fstat(fileno(file.get()), &status) != 0 || !S_ISREG(status.st_mode)) {
+    return Error{"'" + path + "' is not a regular file"};
+  }
   std::string text;
   char buffer[4096];
   size_t count = 0;
-  while ((count = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) {
+  while (text.size() <= kMaxPemBytes &&
+         (count = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) {
     text.append(buffer, count);
   }
+  OPENSSL_cleanse(buffer, sizeof buffer);
   if (std::ferror(file.get())) {
     const int error = errno;
     OPENSSL_cleanse(text.data(), text.size());
     return Error{"cannot read '" + path + "': " + std::generic_category().message(error)};
   }
+  if (text.size() > kMaxPemBytes) {
+    OPENSSL_cleanse(text.data(), text.size());
+    return Error{"'" + path + "' is larger than the limit of 1 MiB for a PEM certificate and key"};
+  }
   auto certificate = from_pem(text);
   // The file may hold the private key: do not leave a copy in freed memory.
   OPENSSL_cleanse(text.data(), text.size());
-  OPENSSL_cleanse(buffer, sizeof buffer);
   if (!certificate) return Error{"'" + path + "': " + certificate.error().message};
   return certificate;
 }
