@@ -103,7 +103,8 @@ std::shared_ptr<IceTransport> IceTransport::create(const IceSettings& settings, 
       g_object_set(agent, "stun-server", server->ip.c_str(), "stun-server-port", server->url.port,
                    nullptr);
     else
-      warn("stun-server '" + settings.stun_server + "' ignored: " + server.error().message);
+      warn("stun-server '" + printable_ice_server_url(settings.stun_server) +
+           "' ignored: " + server.error().message);
   }
   const guint stream = nice_agent_add_stream(agent, 1);
   if (settings.min_port || settings.max_port)
