@@ -9,7 +9,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -209,13 +211,20 @@ Result<Certificate> Certificate::from_pem(std::string_view certificate_pem,
 }
 
 Result<Certificate> Certificate::from_file(const std::string& path) {
-  FilePtr file(std::fopen(path.c_str(), "rb"));
-  if (!file) {
+  // O_NONBLOCK: opening a FIFO without a writer would otherwise wait for one.
+  const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
     return Error{"cannot open '" + path + "': " + std::generic_category().message(errno)};
   }
   struct stat status{};
-  if (fstat(fileno(file.get()), &status) != 0 || !S_ISREG(status.st_mode)) {
+  if (fstat(fd, &status) != 0 || !S_ISREG(status.st_mode)) {
+    close(fd);
     return Error{"'" + path + "' is not a regular file"};
+  }
+  FilePtr file(fdopen(fd, "rb"));
+  if (!file) {
+    close(fd);
+    return Error{"cannot open '" + path + "': " + std::generic_category().message(errno)};
   }
   std::string text;
   char buffer[4096];

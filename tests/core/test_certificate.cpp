@@ -1,6 +1,7 @@
 // Certificate: generation (key type, serial, validity, signature), PEM/DER round trips, loading
 // errors (missing key, wrong key, garbage, weak or oversized RSA), sharing on copy.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -383,6 +384,16 @@ TEST(CertificateFile, DevicesAreRefusedUnread) {
   auto loaded = Certificate::from_file("/dev/zero");
   ASSERT_FALSE(loaded);
   EXPECT_EQ(loaded.error().message, "'/dev/zero' is not a regular file");
+}
+
+TEST(CertificateFile, FifosAreRefusedWithoutWaitingForAWriter) {
+  const std::string path = ::testing::TempDir() + "dtlstransport-test-fifo";
+  std::remove(path.c_str());
+  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+  auto loaded = Certificate::from_file(path);  // opening it blocking would wait for ever
+  std::remove(path.c_str());
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().message, "'" + path + "' is not a regular file");
 }
 
 TEST(CertificateFile, FilesOverOneMebibyteAreRefused) {
