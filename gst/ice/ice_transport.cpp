@@ -219,8 +219,16 @@ void IceTransport::gather() {
     std::lock_guard lock(mutex_);
     gathering_ = GST_DTLS_TRANSPORT_BIN_ICE_GATHERING_STATE_GATHERING;
   }
-  if (!nice_agent_gather_candidates(agent_, stream_))
-    warn("ICE candidate gathering failed to start (check local-addresses and ports)");
+  if (nice_agent_gather_candidates(agent_, stream_)) return;
+  // libnice could bind no local address (e.g. a fixed port already in use) and will signal
+  // nothing more: gathering is over, with no candidate.
+  {
+    std::lock_guard lock(mutex_);
+    gathering_ = GST_DTLS_TRANSPORT_BIN_ICE_GATHERING_STATE_COMPLETE;
+  }
+  warn("ICE gathering ended without a candidate: no local address could be bound (a port of "
+       "min-port..max-port already in use? check local-addresses too)");
+  if (events_.gathering_done) events_.gathering_done();
 }
 
 void IceTransport::set_remote_credentials(const std::string& ufrag, const std::string& pwd) {

@@ -5,7 +5,13 @@
 // network beyond the ICE agent gathering on loopback.
 #include <gst/gst.h>
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include <cstdio>
 #include <fstream>
@@ -295,6 +301,40 @@ TEST(ElementConfig, WarningsGivenWithoutABusAreRepostedAtNullToReady) {
   EXPECT_FALSE(one.posted(GST_MESSAGE_WARNING, "remote-ice-pwd rejected"));
   EXPECT_EQ(one.to_ready(), GST_STATE_CHANGE_SUCCESS) << one.describe();
   EXPECT_TRUE(one.posted(GST_MESSAGE_WARNING, "remote-ice-pwd rejected")) << one.describe();
+}
+
+TEST(ElementConfig, ATakenFixedPortEndsGatheringWithAWarning) {
+  // Another socket holds the port first.
+  const int taken = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(taken, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(taken, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(getsockname(taken, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const guint port = ntohs(address.sin_port);
+
+  OneBin one;
+  g_object_set(one.bin(), "min-port", port, "max-port", port, nullptr);
+  EXPECT_EQ(one.to_ready(), GST_STATE_CHANGE_SUCCESS) << one.describe();
+  // Gathering ends (bounded wait: libnice gathers host candidates at once).
+  std::string state;
+  for (int i = 0; i < 50; ++i) {
+    gint value = 0;
+    g_object_get(one.bin(), "ice-gathering-state", &value, nullptr);
+    GEnumValue* named = g_enum_get_value(
+        G_ENUM_CLASS(g_type_class_peek(G_PARAM_SPEC_VALUE_TYPE(
+            g_object_class_find_property(G_OBJECT_GET_CLASS(one.bin()), "ice-gathering-state")))),
+        value);
+    state = named ? named->value_nick : "?";
+    if (state == "complete") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  close(taken);
+  EXPECT_EQ(state, "complete") << one.describe();
+  EXPECT_TRUE(one.posted(GST_MESSAGE_WARNING, "ICE gathering ended without a candidate"))
+      << one.describe();
 }
 
 }  // namespace
