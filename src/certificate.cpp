@@ -2,14 +2,13 @@
 // authenticates it, RFC 5763 §5).
 #include "certificate.hpp"
 
+#include <fcntl.h>
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -216,7 +215,7 @@ Result<Certificate> Certificate::from_file(const std::string& path) {
   if (fd < 0) {
     return Error{"cannot open '" + path + "': " + std::generic_category().message(errno)};
   }
-  struct stat status{};
+  struct stat status {};
   if (fstat(fd, &status) != 0 || !S_ISREG(status.st_mode)) {
     close(fd);
     return Error{"'" + path + "' is not a regular file"};

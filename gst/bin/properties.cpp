@@ -31,11 +31,13 @@ const char* or_null(const std::string& text) { return text.empty() ? nullptr : t
 // integer `payload` that is an RTP payload type (7 bits, RFC 3550 §5.1).
 dt::Status check_pt_map(const GstCaps* caps) {
   if (!caps) return {};
-  if (gst_caps_is_any(caps)) return dt::Error{"ANY caps (give one application/x-rtp structure per payload type)"};
+  if (gst_caps_is_any(caps))
+    return dt::Error{"ANY caps (give one application/x-rtp structure per payload type)"};
   for (guint i = 0; i < gst_caps_get_size(caps); ++i) {
     const GstStructure* structure = gst_caps_get_structure(caps, i);
     const std::string name = gst_structure_get_name(structure);
-    const std::string which = "structure " + std::to_string(i + 1) + " (" + dt::abbreviate(name) + ")";
+    const std::string which =
+        "structure " + std::to_string(i + 1) + " (" + dt::abbreviate(name) + ")";
     if (name != "application/x-rtp") return dt::Error{which + " is not application/x-rtp"};
     gint payload = -1;
     if (!gst_structure_get_int(structure, "payload", &payload))

@@ -69,7 +69,8 @@ dtlstransport::Result<IceServerUrl> parse_ice_server_url(std::string_view text,
   const size_t colon = text.find(':');
   if (colon == std::string_view::npos) return Error{wrong_scheme};
   const std::string scheme = lower(text.substr(0, colon));
-  if (turn ? !(scheme == "turn" || scheme == "turns") : scheme != "stun") return Error{wrong_scheme};
+  if (turn ? !(scheme == "turn" || scheme == "turns") : scheme != "stun")
+    return Error{wrong_scheme};
   const Authority authority = find_authority(text);
   if (authority.begin == std::string_view::npos || authority.begin != colon + 3)
     return Error{"no host"};  // "stun:host" has a path, not a host
@@ -85,12 +86,13 @@ dtlstransport::Result<IceServerUrl> parse_ice_server_url(std::string_view text,
   if (authority.at != std::string_view::npos) {
     userinfo = text.substr(authority.begin, authority.at - authority.begin);
     if (userinfo.find('@') != std::string_view::npos)
-      return Error{"more than one '@' before the host (write '@' in a user name or password as "
-                   "%40)"};
+      return Error{
+          "more than one '@' before the host (write '@' in a user name or password as "
+          "%40)"};
   }
   std::string without_userinfo(text.substr(0, authority.begin));
-  without_userinfo += text.substr(authority.at == std::string_view::npos ? authority.begin
-                                                                          : authority.at + 1);
+  without_userinfo +=
+      text.substr(authority.at == std::string_view::npos ? authority.begin : authority.at + 1);
 
   // GstUri (not GUri): the parser these properties have always used, so the same URLs work.
   std::unique_ptr<GstUri, UriUnref> uri(gst_uri_from_string_escaped(without_userinfo.c_str()));

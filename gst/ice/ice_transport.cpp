@@ -226,8 +226,9 @@ void IceTransport::gather() {
     std::lock_guard lock(mutex_);
     gathering_ = GST_DTLS_TRANSPORT_BIN_ICE_GATHERING_STATE_COMPLETE;
   }
-  warn("ICE gathering ended without a candidate: no local address could be bound (a port of "
-       "min-port..max-port already in use? check local-addresses too)");
+  warn(
+      "ICE gathering ended without a candidate: no local address could be bound (a port of "
+      "min-port..max-port already in use? check local-addresses too)");
   if (events_.gathering_done) events_.gathering_done();
 }
 

@@ -1,7 +1,6 @@
 #include "memory_link.hpp"
 
 #include <gtest/gtest.h>
-
 #include <sys/time.h>
 
 #include <algorithm>
@@ -62,8 +61,7 @@ MemoryLink::~MemoryLink() {
 }
 
 std::chrono::microseconds MemoryLink::simulated_wall_clock() const {
-  return std::chrono::duration_cast<std::chrono::microseconds>(wall_at_start_ +
-                                                               (now_ - start_));
+  return std::chrono::duration_cast<std::chrono::microseconds>(wall_at_start_ + (now_ - start_));
 }
 
 std::unique_ptr<DtlsTransport> MemoryLink::make(DtlsConfig config, bool is_b) {

@@ -1,12 +1,12 @@
 // Certificate: generation (key type, serial, validity, signature), PEM/DER round trips, loading
 // errors (missing key, wrong key, garbage, weak or oversized RSA), sharing on copy.
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>

@@ -3,19 +3,18 @@
 // unusable values are refused with a message that echoes at most a bounded part of them; warnings
 // given before the element has a bus reach the bus at NULL→READY. Real element, real files, no
 // network beyond the ICE agent gathering on loopback.
+#include <arpa/inet.h>
 #include <gst/gst.h>
 #include <gtest/gtest.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <thread>
-
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -148,8 +147,8 @@ TEST(ElementConfig, DevZeroIsRefusedWithoutReadingIt) {
   OneBin one;
   g_object_set(one.bin(), "certificate-file", "/dev/zero", nullptr);
   EXPECT_EQ(one.to_ready(), GST_STATE_CHANGE_FAILURE);
-  EXPECT_TRUE(one.posted(GST_MESSAGE_ERROR,
-                         "certificate-file rejected: '/dev/zero' is not a regular file"))
+  EXPECT_TRUE(
+      one.posted(GST_MESSAGE_ERROR, "certificate-file rejected: '/dev/zero' is not a regular file"))
       << one.describe();
 }
 
@@ -173,9 +172,8 @@ TEST(ElementConfig, RejectedCertificateInALaunchLineFailsOnTheBus) {
   // gst-launch-1.0 sets properties before the element has a bus: the refusal went to stderr
   // only and the element started with a generated certificate.
   GError* error = nullptr;
-  GstElement* pipeline =
-      gst_parse_launch("dtlstransportbin certificate-file=/dev/zero local-addresses=127.0.0.1",
-                       &error);
+  GstElement* pipeline = gst_parse_launch(
+      "dtlstransportbin certificate-file=/dev/zero local-addresses=127.0.0.1", &error);
   ASSERT_NE(pipeline, nullptr) << (error ? error->message : "");
   g_clear_error(&error);
   if (!GST_IS_PIPELINE(pipeline)) {  // one element: gst-launch-1.0 puts it in a pipeline
@@ -190,11 +188,12 @@ TEST(ElementConfig, RejectedCertificateInALaunchLineFailsOnTheBus) {
     GError* e = nullptr;
     if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
       gst_message_parse_error(message, &e, nullptr);
-      error_seen |= std::string(e->message).find("'/dev/zero' is not a regular file") !=
-                    std::string::npos;
+      error_seen |=
+          std::string(e->message).find("'/dev/zero' is not a regular file") != std::string::npos;
     } else if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_WARNING) {
       gst_message_parse_warning(message, &e, nullptr);
-      warning_seen |= std::string(e->message).find("certificate-file rejected") != std::string::npos;
+      warning_seen |=
+          std::string(e->message).find("certificate-file rejected") != std::string::npos;
     }
     g_clear_error(&e);
     gst_message_unref(message);

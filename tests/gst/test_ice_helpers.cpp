@@ -269,11 +269,11 @@ TEST(IceServerUrl, MalformedTurnUrlsNeverShowTheirPassword) {
       "turn://alice:S3cret",                    // no '@': the whole authority is "host:port"
       "turn://@alice:S3cret@192.0.2.20",        // two '@'
       "turn://alice:S3cret@@192.0.2.20",
-      "turn://alice:S3cret@",                   // no host
-      "turn://alice:S3cret@192.0.2.20:99999",   // port out of range
-      "turn:alice:S3cret@192.0.2.20",           // no "//"
-      "turn:///alice:S3cret@192.0.2.20",        // empty authority, credentials in the path
-      "stun://alice:S3cret@192.0.2.20:port",    // credentials where none belong
+      "turn://alice:S3cret@",                  // no host
+      "turn://alice:S3cret@192.0.2.20:99999",  // port out of range
+      "turn:alice:S3cret@192.0.2.20",          // no "//"
+      "turn:///alice:S3cret@192.0.2.20",       // empty authority, credentials in the path
+      "stun://alice:S3cret@192.0.2.20:port",   // credentials where none belong
   };
   gst_debug_set_default_threshold(GST_LEVEL_LOG);
   (gst_debug_add_log_function)(capture, nullptr, nullptr);  // the function, not the macro
@@ -308,7 +308,8 @@ TEST(IceServerUrl, MalformedTurnUrlsAreRefusedSayingWhy) {
 TEST(IceServerUrl, PrintableFormHidesCredentialsOnly) {
   EXPECT_EQ(gstdtls::printable_ice_server_url("turn://alice:S3cret@192.0.2.20:3478"),
             "turn://(credentials not shown)@192.0.2.20:3478");
-  EXPECT_EQ(gstdtls::printable_ice_server_url("stun://192.0.2.10:19302"), "stun://192.0.2.10:19302");
+  EXPECT_EQ(gstdtls::printable_ice_server_url("stun://192.0.2.10:19302"),
+            "stun://192.0.2.10:19302");
   EXPECT_EQ(gstdtls::printable_ice_server_url("turn:alice:S3cret@192.0.2.20"),
             "(not shown)@192.0.2.20");
 }
