@@ -294,7 +294,6 @@ TEST(ElementConfig, WarningsGivenWithoutABusAreRepostedAtNullToReady) {
   GstElement* bin = OneBin::make_bin();
   gst_object_ref_sink(bin);
   g_object_set(bin, "remote-ice-pwd", "x", nullptr);  // no bus yet: g_warning only
-  gst_object_ref(bin);
   OneBin one(bin);
   gst_object_unref(bin);
   EXPECT_FALSE(one.posted(GST_MESSAGE_WARNING, "remote-ice-pwd rejected"));
