@@ -2,13 +2,17 @@
 // authenticates it, RFC 5763 §5).
 #include "certificate.hpp"
 
+#include <fcntl.h>
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -188,6 +192,10 @@ Result<Certificate> Certificate::from_pem(std::string_view certificate_and_key_p
 
 Result<Certificate> Certificate::from_pem(std::string_view certificate_pem,
                                           std::string_view key_pem) {
+  if (certificate_pem.size() > kMaxPemBytes || key_pem.size() > kMaxPemBytes) {
+    return Error{"PEM text of " + std::to_string(std::max(certificate_pem.size(), key_pem.size())) +
+                 " bytes is over the limit of 1 MiB"};
+  }
   ERR_clear_error();
   auto certificate = read_certificate(certificate_pem);
   if (!certificate) return certificate.error();
@@ -202,25 +210,41 @@ Result<Certificate> Certificate::from_pem(std::string_view certificate_pem,
 }
 
 Result<Certificate> Certificate::from_file(const std::string& path) {
-  FilePtr file(std::fopen(path.c_str(), "rb"));
+  // O_NONBLOCK: opening a FIFO without a writer would otherwise wait for one.
+  const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    return Error{"cannot open '" + path + "': " + std::generic_category().message(errno)};
+  }
+  struct stat status {};
+  if (fstat(fd, &status) != 0 || !S_ISREG(status.st_mode)) {
+    close(fd);
+    return Error{"'" + path + "' is not a regular file"};
+  }
+  FilePtr file(fdopen(fd, "rb"));
   if (!file) {
+    close(fd);
     return Error{"cannot open '" + path + "': " + std::generic_category().message(errno)};
   }
   std::string text;
   char buffer[4096];
   size_t count = 0;
-  while ((count = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) {
+  while (text.size() <= kMaxPemBytes &&
+         (count = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) {
     text.append(buffer, count);
   }
+  OPENSSL_cleanse(buffer, sizeof buffer);
   if (std::ferror(file.get())) {
     const int error = errno;
     OPENSSL_cleanse(text.data(), text.size());
     return Error{"cannot read '" + path + "': " + std::generic_category().message(error)};
   }
+  if (text.size() > kMaxPemBytes) {
+    OPENSSL_cleanse(text.data(), text.size());
+    return Error{"'" + path + "' is larger than the limit of 1 MiB for a PEM certificate and key"};
+  }
   auto certificate = from_pem(text);
   // The file may hold the private key: do not leave a copy in freed memory.
   OPENSSL_cleanse(text.data(), text.size());
-  OPENSSL_cleanse(buffer, sizeof buffer);
   if (!certificate) return Error{"'" + path + "': " + certificate.error().message};
   return certificate;
 }

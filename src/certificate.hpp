@@ -31,7 +31,13 @@ class Certificate {
   // that does not belong to the certificate, or unparsable text is an error saying which.
   static Result<Certificate> from_pem(std::string_view certificate_and_key_pem);
   static Result<Certificate> from_pem(std::string_view certificate_pem, std::string_view key_pem);
+  // A regular file of at most kMaxPemBytes (a device such as /dev/zero or a FIFO is refused
+  // without reading it; a bigger file is refused after reading one byte more than the limit).
   static Result<Certificate> from_file(const std::string& path);
+
+  // PEM text (certificate and key) longer than this is refused unread: a certificate chain with
+  // an RSA-4096 key is under 10 KiB.
+  static constexpr size_t kMaxPemBytes = 1 << 20;
 
   Certificate(const Certificate& other);
   Certificate& operator=(const Certificate& other);

@@ -273,9 +273,7 @@ class DtlsTransport::Impl {
     }
     Association& current = *current_;
     if (current.retransmit_deadline && now >= *current.retransmit_deadline) {
-      current.retransmit_deadline.reset();
-      current.expire_openssl_timer();
-      if (DTLSv1_handle_timeout(current.ssl.get()) < 0) {
+      if (current.on_retransmit_deadline(now) < 0) {
         // OpenSSL gives up after 12 retransmissions of one flight.
         fail(FailureReason::HandshakeTimeout,
              "peer unresponsive: " + take_openssl_errors_or("too many retransmissions"));
@@ -376,14 +374,21 @@ class DtlsTransport::Impl {
     Association(const Association&) = delete;
     Association& operator=(const Association&) = delete;
 
-    // OpenSSL arms its retransmission timer against the wall clock. We keep our own deadline on
-    // the caller's clock (the core owns no clock) and, when it passes, mark OpenSSL's timer as
-    // expired through the pointer OpenSSL 3.0 hands the BIO, so DTLSv1_handle_timeout retransmits
-    // exactly then. With a real clock both agree; with a simulated one (tests) ours rules.
-    void on_openssl_timer(timeval* next_timeout) {
-      openssl_timer = next_timeout;
-      const bool running =
-          next_timeout && (next_timeout->tv_sec != 0 || next_timeout->tv_usec != 0);
+    // Retransmission timers, with OpenSSL's public API only (no pointer OpenSSL hands out is
+    // kept past the call that handed it: from OpenSSL 3.2 on the timeval passed with
+    // BIO_CTRL_DGRAM_SET_NEXT_TIMEOUT lives on the stack of dtls1_start_timer).
+    //
+    // OpenSSL's DTLS timer runs on the wall clock (gettimeofday) and DTLSv1_handle_timeout
+    // retransmits only once that timer has expired; no public call makes it expire earlier. So
+    // two timers run the same schedule: OpenSSL's, whose lengths timer_cb() gives from our
+    // configuration, and ours on the caller's clock (the core owns no clock), armed whenever
+    // OpenSSL arms its own. When ours passes, we ask OpenSSL: if its timer has expired too
+    // (DTLSv1_get_timeout reports no time left; it counts the last 15 ms as expired), it
+    // retransmits; if the two clocks disagree (the caller's ran ahead), ours waits for the time
+    // OpenSSL says is left. OpenSSL may also retransmit by itself when a read finds its timer
+    // expired; it then re-arms its timer and ours follows. With a real clock both agree to the
+    // millisecond; a simulated clock must also be the clock OpenSSL reads (the core tests do that).
+    void on_openssl_timer(bool running) {
       if (running) {
         retransmit_deadline = owner.now_ + retransmit_interval;
       } else {
@@ -391,11 +396,18 @@ class DtlsTransport::Impl {
       }
     }
 
-    void expire_openssl_timer() {
-      if (openssl_timer && (openssl_timer->tv_sec != 0 || openssl_timer->tv_usec != 0)) {
-        openssl_timer->tv_sec = 1;  // long past, but not zero (zero means "not running")
-        openssl_timer->tv_usec = 0;
+    // Our deadline has passed. Returns DTLSv1_handle_timeout's result (< 0: OpenSSL gave up), or
+    // 0 when there is nothing to retransmit yet.
+    int on_retransmit_deadline(TimePoint now) {
+      retransmit_deadline.reset();
+      timeval left{};
+      if (DTLSv1_get_timeout(ssl.get(), &left) != 1) return 0;  // no flight awaits an answer
+      if (left.tv_sec > 0 || left.tv_usec > 0) {
+        retransmit_deadline =
+            now + std::chrono::seconds(left.tv_sec) + std::chrono::microseconds(left.tv_usec);
+        return 0;
       }
+      return static_cast<int>(DTLSv1_handle_timeout(ssl.get()));
     }
 
     Impl& owner;
@@ -409,7 +421,6 @@ class DtlsTransport::Impl {
     std::optional<int> sent_fatal_alert;
     std::optional<TimePoint> retransmit_deadline;
     std::chrono::microseconds retransmit_interval{0};
-    timeval* openssl_timer = nullptr;
     std::span<const uint8_t> incoming;  // the screened records OpenSSL is reading
     // A new handshake beside a connected association only:
     TimePoint deadline{};
@@ -541,10 +552,8 @@ class DtlsTransport::Impl {
       return;
     }
     if (attempt.retransmit_deadline && now >= *attempt.retransmit_deadline) {
-      attempt.retransmit_deadline.reset();
-      attempt.expire_openssl_timer();
       ERR_clear_error();
-      if (DTLSv1_handle_timeout(attempt.ssl.get()) < 0) {
+      if (attempt.on_retransmit_deadline(now) < 0) {
         ERR_clear_error();
         drop_attempt();
       }
@@ -949,9 +958,12 @@ class DtlsTransport::Impl {
           case BIO_CTRL_DGRAM_QUERY_MTU:
           case BIO_CTRL_DGRAM_GET_FALLBACK_MTU:
             return static_cast<long>(association->owner.config_.mtu);
-          case BIO_CTRL_DGRAM_SET_NEXT_TIMEOUT:
-            association->on_openssl_timer(static_cast<timeval*>(pointer));
+          case BIO_CTRL_DGRAM_SET_NEXT_TIMEOUT: {
+            // Read here and not kept: a zero time means "stopped".
+            const auto* next = static_cast<const timeval*>(pointer);
+            association->on_openssl_timer(next && (next->tv_sec != 0 || next->tv_usec != 0));
             return 1;
+          }
           case BIO_CTRL_DGRAM_GET_MTU_OVERHEAD:
           case BIO_CTRL_DGRAM_MTU_EXCEEDED:
           default:

@@ -69,7 +69,9 @@ int hex_value(char c) {
   return -1;
 }
 
-std::string quoted(std::string_view text) {
+// Quoted and abbreviated (text.hpp): a megabyte of junk is not echoed whole.
+std::string quoted(std::string_view whole) {
+  const std::string text = abbreviate(whole);
   // Appends rather than `"'" + std::string(text) + "'"`: GCC 12 at -O3 reports a false
   // -Wrestrict on the operator+ form.
   std::string result;

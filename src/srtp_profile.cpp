@@ -93,18 +93,18 @@ Result<std::vector<SrtpProfile>> parse_srtp_profiles(std::string_view colon_sepa
     const std::string_view item = trim(whole.substr(
         start, colon == std::string_view::npos ? std::string_view::npos : colon - start));
     if (item.empty()) {
-      return Error{"bad SRTP profile list '" + std::string(whole) + "': empty entry at offset " +
+      return Error{"bad SRTP profile list '" + abbreviate(whole) + "': empty entry at offset " +
                    std::to_string(start)};
     }
     const auto profile = srtp_profile_from_name(item);
     if (!profile) {
-      return Error{"unknown SRTP profile '" + std::string(item) + "' in '" + std::string(whole) +
+      return Error{"unknown SRTP profile '" + abbreviate(item) + "' in '" + abbreviate(whole) +
                    "' (known: " + known_names() + ")"};
     }
     for (SrtpProfile seen : profiles) {
       if (seen == *profile) {
-        return Error{"duplicate SRTP profile '" + std::string(item) + "' in '" +
-                     std::string(whole) + "'"};
+        return Error{"duplicate SRTP profile '" + abbreviate(item) + "' in '" +
+                     abbreviate(whole) + "'"};
       }
     }
     profiles.push_back(*profile);

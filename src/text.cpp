@@ -37,4 +37,15 @@ std::string join_list(const std::vector<std::string>& items, std::string_view se
   return out;
 }
 
+std::string abbreviate(std::string_view text, size_t limit) {
+  if (text.size() <= limit) return std::string(text);
+  size_t cut = limit;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  std::string out(text.substr(0, cut));
+  out += "\u2026 (";
+  out += std::to_string(text.size());
+  out += " bytes)";
+  return out;
+}
+
 }  // namespace dtlstransport

@@ -51,6 +51,10 @@ struct BinImpl {
   std::shared_ptr<const dtlstransport::DtlsContext> dtls_context;
   Run run;
   Restart restart;
+  // Warnings given while the element had no bus (properties set before it joined a pipeline,
+  // e.g. in a gst-launch line): posted on the bus at NULL→READY. At most kMaxUnposted are kept.
+  std::vector<std::string> unposted_warnings;
+  static constexpr size_t kMaxUnposted = 16;
 };
 
 enum {
@@ -100,6 +104,9 @@ void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec);
 void notify(GstDtlsTransportBin* self, int property);  // call with no lock held
 GstDtlsTransportBinState from_core_state(dtlstransport::DtlsState state);
 GstDtlsTransportBinRole from_core_role(dtlstransport::DtlsRole role);
+// NULL→READY: settings that are each valid but cannot be used (a rejected certificate, min-port
+// above max-port). Posts an ERROR saying which and returns false.
+bool check_settings_at_ready(GstDtlsTransportBin* self);
 
 // stats.cpp: the `stats` property's structure.
 GstStructure* make_stats(GstDtlsTransportBin* self);
@@ -107,7 +114,11 @@ GstStructure* make_stats(GstDtlsTransportBin* self);
 // dtlstransportbin.cpp
 // A bad value or a value that cannot apply now: logs it and posts a warning on the bus (or,
 // with no bus yet, g_warning). Call with no lock held.
+// The text is cut at kMaxWarningBytes; warnings given with no bus are kept for NULL→READY.
 void warn(GstDtlsTransportBin* self, const char* format, ...) G_GNUC_PRINTF(2, 3);
+inline constexpr size_t kMaxWarningBytes = 1024;
+// NULL→READY: posts on the bus the warnings given while there was none.
+void post_unposted_warnings(GstDtlsTransportBin* self);
 // Stores one remote candidate line (add-remote-candidate, remote-candidates) and hands it to
 // libnice when it can; false (and a warning) when the line is unusable.
 bool add_remote_candidate(GstDtlsTransportBin* self, const char* text);

@@ -11,6 +11,7 @@
 #include "enums.h"
 #include "ice/ice_candidate.h"
 #include "ice/ice_credentials.h"
+#include "text.hpp"
 
 GST_DEBUG_CATEGORY(bin_debug);
 #define GST_CAT_DEFAULT bin_debug
@@ -211,6 +212,8 @@ IceEvents ice_events(GstDtlsTransportBin* self) {
 // is readable from READY on) and the ICE agent.
 bool create_run(GstDtlsTransportBin* self) {
   BinImpl& impl = impl_of(self);
+  post_unposted_warnings(self);
+  if (!check_settings_at_ready(self)) return false;
   if (!create_nice_elements(self)) return false;
   std::optional<dt::Certificate> certificate;
   dt::CertificateOptions options;
@@ -515,12 +518,29 @@ void post_element_message(GstDtlsTransportBin* self, const char* name, const cha
 void warn(GstDtlsTransportBin* self, const char* format, ...) {
   va_list args;
   va_start(args, format);
-  gchar* text = g_strdup_vprintf(format, args);
+  gchar* formatted = g_strdup_vprintf(format, args);
   va_end(args);
-  GST_WARNING_OBJECT(self, "%s", text);
-  if (!post_warning(self, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS, text))
-    g_warning("%s: %s", GST_OBJECT_NAME(self), text);  // no bus to tell
-  g_free(text);
+  const std::string text = dt::abbreviate(formatted, kMaxWarningBytes);
+  g_free(formatted);
+  GST_WARNING_OBJECT(self, "%s", text.c_str());
+  if (!post_warning(self, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS, text.c_str())) {
+    g_warning("%s: %s", GST_OBJECT_NAME(self), text.c_str());  // no bus to tell yet
+    BinImpl& impl = impl_of(self);
+    std::lock_guard lock(impl.lock);
+    if (impl.unposted_warnings.size() < BinImpl::kMaxUnposted)
+      impl.unposted_warnings.push_back(text);
+  }
+}
+
+void post_unposted_warnings(GstDtlsTransportBin* self) {
+  std::vector<std::string> texts;
+  {
+    BinImpl& impl = impl_of(self);
+    std::lock_guard lock(impl.lock);
+    texts.swap(impl.unposted_warnings);
+  }
+  for (const auto& text : texts)
+    post_warning(self, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_SETTINGS, text.c_str());
 }
 
 bool add_remote_candidate(GstDtlsTransportBin* self, const char* text) {

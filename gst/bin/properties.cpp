@@ -27,6 +27,28 @@ std::string trimmed_string(const GValue* value) {
 // NULL for "", so an unset string property reads as NULL.
 const char* or_null(const std::string& text) { return text.empty() ? nullptr : text.c_str(); }
 
+// pt-map: NULL or empty caps clear it; otherwise every structure is application/x-rtp with an
+// integer `payload` that is an RTP payload type (7 bits, RFC 3550 §5.1).
+dt::Status check_pt_map(const GstCaps* caps) {
+  if (!caps) return {};
+  if (gst_caps_is_any(caps))
+    return dt::Error{"ANY caps (give one application/x-rtp structure per payload type)"};
+  for (guint i = 0; i < gst_caps_get_size(caps); ++i) {
+    const GstStructure* structure = gst_caps_get_structure(caps, i);
+    const std::string name = gst_structure_get_name(structure);
+    const std::string which =
+        "structure " + std::to_string(i + 1) + " (" + dt::abbreviate(name) + ")";
+    if (name != "application/x-rtp") return dt::Error{which + " is not application/x-rtp"};
+    gint payload = -1;
+    if (!gst_structure_get_int(structure, "payload", &payload))
+      return dt::Error{which + " has no integer 'payload' field"};
+    if (payload < 0 || payload > 127)
+      return dt::Error{which + ": payload " + std::to_string(payload) +
+                       " is not an RTP payload type (0-127)"};
+  }
+  return {};
+}
+
 }  // namespace
 
 GstDtlsTransportBinRole from_core_role(dt::DtlsRole role) {
@@ -88,12 +110,21 @@ void set_property(GObject* object, guint id, const GValue* value, GParamSpec* ps
       if (!text || !*text) {
         std::lock_guard lock(impl.lock);
         if (id == PROP_CERTIFICATE_FILE) s.certificate_file.clear();
+        s.certificate_error.clear();  // a rejected value is withdrawn
         break;
       }
       auto loaded = id == PROP_CERTIFICATE ? dt::Certificate::from_pem(text)
                                            : dt::Certificate::from_file(text);
       if (!loaded) {
-        warn(self, "%s rejected: %s", pspec->name, loaded.error().message.c_str());
+        // Never a silent fall-back to a generated identity: NULL→READY fails until a valid one
+        // is set (or this one is withdrawn with "").
+        std::string why =
+            std::string(pspec->name) + " rejected: " + dt::abbreviate(loaded.error().message, 512);
+        {
+          std::lock_guard lock(impl.lock);
+          s.certificate_error = why;
+        }
+        warn(self, "%s (the element will not start with another certificate)", why.c_str());
         return;
       }
       std::lock_guard lock(impl.lock);
@@ -101,6 +132,7 @@ void set_property(GObject* object, guint id, const GValue* value, GParamSpec* ps
         late = "the DTLS transport of this run already uses the previous certificate";
       s.certificate = std::move(loaded).value();
       s.certificate_from_user = true;
+      s.certificate_error.clear();
       if (id == PROP_CERTIFICATE_FILE) s.certificate_file = text;
       break;
     }
@@ -155,9 +187,19 @@ void set_property(GObject* object, guint id, const GValue* value, GParamSpec* ps
     }
     case PROP_REMOTE_ICE_UFRAG:
     case PROP_REMOTE_ICE_PWD: {
+      std::string text = trimmed_string(value);
+      // RFC 8839 §5.4, as for our own credentials; "" clears.
+      dt::Status valid = text.empty()                  ? dt::Status{}
+                         : id == PROP_REMOTE_ICE_UFRAG ? check_ice_ufrag(text)
+                                                       : check_ice_pwd(text);
+      if (!valid) {
+        warn(self, "%s rejected: %s; the previous value is kept", pspec->name,
+             valid.error().message.c_str());
+        return;
+      }
       {
         std::lock_guard lock(impl.lock);
-        (id == PROP_REMOTE_ICE_UFRAG ? s.remote_ufrag : s.remote_pwd) = trimmed_string(value);
+        (id == PROP_REMOTE_ICE_UFRAG ? s.remote_ufrag : s.remote_pwd) = std::move(text);
       }
       apply_remote_credentials(self);
       break;
@@ -205,9 +247,15 @@ void set_property(GObject* object, guint id, const GValue* value, GParamSpec* ps
       if (impl.run.phase >= Phase::Prepared) late = "the DTLS transport is created at READY→PAUSED";
       break;
     }
-    case PROP_PT_MAP:
-      endpoint_set_pt_map(self->endpoint, gst_value_get_caps(value));
+    case PROP_PT_MAP: {
+      const GstCaps* caps = gst_value_get_caps(value);
+      if (dt::Status valid = check_pt_map(caps); !valid) {
+        warn(self, "pt-map rejected: %s; the previous map is kept", valid.error().message.c_str());
+        return;
+      }
+      endpoint_set_pt_map(self->endpoint, caps);
       break;
+    }
     case PROP_MTU:
     case PROP_HANDSHAKE_TIMEOUT: {
       std::lock_guard lock(impl.lock);
@@ -536,6 +584,33 @@ void install_properties(GObjectClass* klass) {
       "time",
       FALSE, rw_playing);
   g_object_class_install_properties(klass, N_PROPERTIES, properties);
+}
+
+bool check_settings_at_ready(GstDtlsTransportBin* self) {
+  BinImpl& impl = impl_of(self);
+  std::string certificate_error;
+  guint min_port, max_port;
+  {
+    std::lock_guard lock(impl.lock);
+    certificate_error = impl.settings.certificate_error;
+    min_port = impl.settings.min_port;
+    max_port = impl.settings.max_port;
+  }
+  if (!certificate_error.empty()) {
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", certificate_error.c_str()),
+                      ("a configured identity is never replaced by a generated one: set a valid "
+                       "certificate or certificate-file, or set the rejected one to \"\" to "
+                       "use a generated certificate"));
+    return false;
+  }
+  // Checked here and not when set: the two are set one at a time, in any order.
+  if (max_port != 0 && min_port > max_port) {
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
+                      ("min-port %u is above max-port %u", min_port, max_port),
+                      ("the local UDP port range needs min-port <= max-port (0 = no limit)"));
+    return false;
+  }
+  return true;
 }
 
 }  // namespace gstdtls

@@ -35,6 +35,9 @@ struct Settings {
   // key_type and certificate_lifetime, then reused across runs.
   std::optional<dtlstransport::Certificate> certificate;
   bool certificate_from_user = false;
+  // Why the last certificate / certificate-file value was refused; while set, NULL→READY fails
+  // (a configured identity is never replaced by a generated one). "" withdraws it.
+  std::string certificate_error;
   std::string certificate_file;
   GstDtlsTransportBinKeyType key_type = GST_DTLS_TRANSPORT_BIN_KEY_TYPE_ECDSA_P256;
   guint certificate_lifetime = kDefaultCertificateLifetime;

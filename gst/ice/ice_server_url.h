@@ -24,6 +24,10 @@ struct IceServerUrl {
 // gst_init() must have run.
 dtlstransport::Result<IceServerUrl> parse_ice_server_url(std::string_view text, IceServerKind kind);
 
+// `text` as a message may show it: any userinfo (user name and password) replaced by
+// "(credentials not shown)", abbreviated (text.hpp). For messages about a URL that was refused.
+std::string printable_ice_server_url(std::string_view text);
+
 // The IP address libnice needs for `host`: an IP address is returned as it is, a name is looked
 // up (blocking: call it off the streaming threads) and its first address is returned.
 dtlstransport::Result<std::string> resolve_ice_server_host(const std::string& host);

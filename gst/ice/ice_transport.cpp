@@ -126,7 +126,8 @@ std::shared_ptr<IceTransport> IceTransport::create(const IceSettings& settings, 
       g_object_set(agent, "stun-server", server->ip.c_str(), "stun-server-port", server->url.port,
                    nullptr);
     else
-      warn("stun-server '" + settings.stun_server + "' ignored: " + server.error().message);
+      warn("stun-server '" + printable_ice_server_url(settings.stun_server) +
+           "' ignored: " + server.error().message);
   }
   const guint stream = nice_agent_add_stream(agent, 1);
   if (settings.min_port || settings.max_port)
@@ -243,8 +244,17 @@ void IceTransport::gather() {
     std::lock_guard lock(mutex_);
     gathering_ = GST_DTLS_TRANSPORT_BIN_ICE_GATHERING_STATE_GATHERING;
   }
-  if (!nice_agent_gather_candidates(agent_, stream_))
-    warn("ICE candidate gathering failed to start (check local-addresses and ports)");
+  if (nice_agent_gather_candidates(agent_, stream_)) return;
+  // libnice could bind no local address (e.g. a fixed port already in use) and will signal
+  // nothing more: gathering is over, with no candidate.
+  {
+    std::lock_guard lock(mutex_);
+    gathering_ = GST_DTLS_TRANSPORT_BIN_ICE_GATHERING_STATE_COMPLETE;
+  }
+  warn(
+      "ICE gathering ended without a candidate: no local address could be bound (a port of "
+      "min-port..max-port already in use? check local-addresses too)");
+  if (events_.gathering_done) events_.gathering_done();
 }
 
 void IceTransport::set_remote_credentials(const std::string& ufrag, const std::string& pwd) {

@@ -1,12 +1,21 @@
 #include "memory_link.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/time.h>
 
 #include <algorithm>
+#include <ctime>
+#include <vector>
 
 namespace dtlstransport::testing {
 
 namespace {
+
+// The links alive, newest last: the newest one's simulated clock is the wall clock of the process.
+std::vector<const MemoryLink*>& live_links() {
+  static std::vector<const MemoryLink*> links;
+  return links;
+}
 
 DtlsCallbacks callbacks_for(EndpointLog& log, std::function<void(std::span<const uint8_t>)> send,
                             const TimePoint& now) {
@@ -37,8 +46,22 @@ DtlsCallbacks callbacks_for(EndpointLog& log, std::function<void(std::span<const
 MemoryLink::MemoryLink(DtlsConfig config_a, DtlsConfig config_b, LinkConditions a_to_b,
                        LinkConditions b_to_a, uint32_t seed)
     : a_to_b_(a_to_b), b_to_a_(b_to_a), rng_(seed) {
+  timespec real{};
+  clock_gettime(CLOCK_REALTIME, &real);
+  wall_at_start_ = std::chrono::seconds(real.tv_sec) + std::chrono::nanoseconds(real.tv_nsec);
+  live_links().push_back(this);
   a_ = make(std::move(config_a), false);
   b_ = make(std::move(config_b), true);
+}
+
+MemoryLink::~MemoryLink() {
+  a_.reset();
+  b_.reset();
+  std::erase(live_links(), this);
+}
+
+std::chrono::microseconds MemoryLink::simulated_wall_clock() const {
+  return std::chrono::duration_cast<std::chrono::microseconds>(wall_at_start_ + (now_ - start_));
 }
 
 std::unique_ptr<DtlsTransport> MemoryLink::make(DtlsConfig config, bool is_b) {
@@ -143,3 +166,23 @@ void MemoryLink::advance(std::chrono::milliseconds duration) {
 }
 
 }  // namespace dtlstransport::testing
+
+// OpenSSL times DTLS retransmission with gettimeofday() (3.0: d1_lib.c; 3.2+: ossl_time_now()),
+// and DtlsTransport retransmits only when that timer agrees with the caller's deadline (see
+// dtls_transport.cpp). While a link is alive, OpenSSL's wall clock is therefore the link's
+// simulated clock, so retransmission happens at simulated deadlines. Everything else keeps the
+// real clocks (clock_gettime, time()).
+extern "C" int gettimeofday(struct timeval* __restrict tv, void* __restrict /*tz*/) noexcept {
+  std::chrono::microseconds now;
+  if (!dtlstransport::testing::live_links().empty()) {
+    now = dtlstransport::testing::live_links().back()->simulated_wall_clock();
+  } else {
+    timespec real{};
+    clock_gettime(CLOCK_REALTIME, &real);
+    now = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::seconds(real.tv_sec) + std::chrono::nanoseconds(real.tv_nsec));
+  }
+  tv->tv_sec = static_cast<time_t>(now.count() / 1000000);
+  tv->tv_usec = static_cast<suseconds_t>(now.count() % 1000000);
+  return 0;
+}

@@ -39,6 +39,13 @@ class MemoryLink {
  public:
   MemoryLink(DtlsConfig config_a, DtlsConfig config_b, LinkConditions a_to_b = {},
              LinkConditions b_to_a = {}, uint32_t seed = 1);
+  ~MemoryLink();
+  MemoryLink(const MemoryLink&) = delete;
+  MemoryLink& operator=(const MemoryLink&) = delete;
+
+  // The wall clock OpenSSL reads while this is the newest link alive: the real time at
+  // construction plus the simulated time since (see gettimeofday() in memory_link.cpp).
+  std::chrono::microseconds simulated_wall_clock() const;
 
   DtlsTransport& a() { return *a_; }
   DtlsTransport& b() { return *b_; }
@@ -86,6 +93,7 @@ class MemoryLink {
   std::mt19937 rng_;
   TimePoint start_{std::chrono::seconds(1000)};
   TimePoint now_{start_};
+  std::chrono::nanoseconds wall_at_start_{0};
   EndpointLog log_a_, log_b_;
   std::vector<InFlight> in_flight_;
   std::unique_ptr<DtlsTransport> a_, b_;

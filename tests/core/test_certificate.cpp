@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -376,6 +377,43 @@ TEST(CertificateFile, BadContentNamesPath) {
   ASSERT_FALSE(loaded);
   EXPECT_NE(loaded.error().message.find(file.path()), std::string::npos);
   EXPECT_NE(loaded.error().message.find("no PEM data"), std::string::npos);
+}
+
+TEST(CertificateFile, DevicesAreRefusedUnread) {
+  // /dev/zero never ends: reading it whole ran out of memory (std::bad_alloc) and aborted.
+  auto loaded = Certificate::from_file("/dev/zero");
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().message, "'/dev/zero' is not a regular file");
+}
+
+TEST(CertificateFile, FifosAreRefusedWithoutWaitingForAWriter) {
+  const std::string path = ::testing::TempDir() + "dtlstransport-test-fifo";
+  std::remove(path.c_str());
+  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+  auto loaded = Certificate::from_file(path);  // opening it blocking would wait for ever
+  std::remove(path.c_str());
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().message, "'" + path + "' is not a regular file");
+}
+
+TEST(CertificateFile, FilesOverOneMebibyteAreRefused) {
+  Certificate original = generate_or_die();
+  // A valid identity followed by padding: over the limit, so refused although it would parse.
+  TempFile file(original.certificate_pem() + original.private_key_pem() +
+                std::string(Certificate::kMaxPemBytes, '\n'));
+  auto loaded = Certificate::from_file(file.path());
+  ASSERT_FALSE(loaded);
+  EXPECT_NE(loaded.error().message.find("larger than the limit of 1 MiB"), std::string::npos)
+      << loaded.error().message;
+}
+
+TEST(CertificatePem, TextOverOneMebibyteIsRefused) {
+  Certificate original = generate_or_die();
+  auto loaded = Certificate::from_pem(original.certificate_pem() + original.private_key_pem() +
+                                      std::string(Certificate::kMaxPemBytes, '\n'));
+  ASSERT_FALSE(loaded);
+  EXPECT_NE(loaded.error().message.find("over the limit of 1 MiB"), std::string::npos)
+      << loaded.error().message;
 }
 
 TEST(CertificateCopy, CopiesShareOpenSslObjects) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <thread>
 #include <vector>
 
 #include "dtls_transport.hpp"
@@ -146,6 +147,40 @@ TEST(DtlsLoss, RetransmissionFollowsTheConfiguredSchedule) {
   EXPECT_EQ(timers[2], 400ms);
   EXPECT_EQ(timers[3], 400ms);
   EXPECT_EQ(link.a().failure_reason(), FailureReason::HandshakeTimeout);
+}
+
+// OpenSSL's DTLS timer runs on the wall clock and only public calls reach it: when the caller's
+// clock passes the retransmission deadline before OpenSSL's timer has expired (here the caller's
+// clock jumps ahead of the real one, no MemoryLink is alive), nothing is sent and the deadline
+// moves to the time OpenSSL says is left, instead of the retransmission being lost.
+TEST(DtlsLoss, RetransmissionWaitsForOpensslsTimerWhenTheCallersClockRunsAhead) {
+  DtlsConfig config = config_with(0);
+  config.initial_retransmit_timeout = 1s;
+  size_t sent = 0;
+  DtlsCallbacks callbacks;
+  callbacks.send_datagram = [&sent](std::span<const uint8_t>) { ++sent; };
+  auto created = DtlsTransport::create(std::move(config), std::move(callbacks));
+  ASSERT_TRUE(created.ok());
+  DtlsTransport& client = **created;
+  const TimePoint start = Clock::now();
+  ASSERT_TRUE(client.start(DtlsRole::Client, {DtlsRole::Server, {}}, true, start).ok());
+  ASSERT_EQ(sent, 1u);  // the ClientHello
+  ASSERT_EQ(client.next_timeout(), start + 1s);
+
+  // The caller's clock says 1 s has passed; the wall clock says almost none.
+  client.handle_timeout(start + 1s);
+  if (Clock::now() - start > 900ms) GTEST_SKIP() << "the machine stalled for most of a second";
+  EXPECT_EQ(sent, 1u) << "retransmitted before OpenSSL's own timer expired";
+  const auto rearmed = client.next_timeout();
+  ASSERT_TRUE(rearmed.has_value()) << "the retransmission was lost";
+  EXPECT_GT(*rearmed, start + 1s);
+  EXPECT_LE(*rearmed, start + 2s);
+
+  // Once the wall clock has caught up, the retransmission happens.
+  std::this_thread::sleep_until(start + 1050ms);
+  client.handle_timeout(*rearmed);
+  EXPECT_EQ(sent, 2u);
+  EXPECT_EQ(client.state(), DtlsState::Connecting);
 }
 
 }  // namespace

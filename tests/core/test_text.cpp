@@ -29,6 +29,15 @@ TEST(Text, JoinPutsTheSeparatorBetweenItems) {
   EXPECT_EQ(join_list({}, ";"), "");
 }
 
+TEST(Text, AbbreviateKeepsShortTextAndCutsLongTextAtACharacter) {
+  EXPECT_EQ(abbreviate("short"), "short");
+  EXPECT_EQ(abbreviate(std::string(kEchoLimit, 'x')), std::string(kEchoLimit, 'x'));
+  EXPECT_EQ(abbreviate(std::string(1 << 20, 'x')),
+            std::string(kEchoLimit, 'x') + "\u2026 (1048576 bytes)");
+  // "é" is two bytes: a cut inside it moves back before it.
+  EXPECT_EQ(abbreviate("ab\u00e9cd", 3), "ab\u2026 (6 bytes)");
+}
+
 TEST(Text, TrimKeepsInnerWhiteSpaceAndReturnsAView) {
   const std::string text = "  sha-256 AB:CD\t";
   const std::string_view trimmed = trim(text);

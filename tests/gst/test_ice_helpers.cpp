@@ -5,6 +5,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "ice_candidate.h"
 #include "ice_credentials.h"
@@ -246,6 +247,71 @@ TEST(IceServerUrl, TextWithoutSchemeIsRefused) {
   EXPECT_EQ(url_refusal("", IceServerKind::Stun), "scheme must be stun://");
   EXPECT_EQ(url_refusal("192.0.2.1:3478", IceServerKind::Turn),
             "scheme must be turn:// or turns://");
+}
+
+// Malformed TURN URLs with a password in them: the refusal, the printable form and every
+// GStreamer log line (all categories at LOG level) are free of the password.
+std::vector<std::string>& captured_log() {
+  static std::vector<std::string> lines;
+  return lines;
+}
+
+void capture(GstDebugCategory*, GstDebugLevel, const gchar*, const gchar*, gint, GObject*,
+             GstDebugMessage* message, gpointer) {
+  captured_log().push_back(gst_debug_message_get(message));
+}
+
+TEST(IceServerUrl, MalformedTurnUrlsNeverShowTheirPassword) {
+  const char* const malformed[] = {
+      "turn://turn://alice:S3cret@192.0.2.20",  // the scheme twice
+      "turn://alice:S3cret@192.0.2.20:port",    // GstUri cannot parse the port
+      "turn://alice:S3cret@[2001:db8::1",       // nor an unclosed IPv6 address
+      "turn://alice:S3cret",                    // no '@': the whole authority is "host:port"
+      "turn://@alice:S3cret@192.0.2.20",        // two '@'
+      "turn://alice:S3cret@@192.0.2.20",
+      "turn://alice:S3cret@",                  // no host
+      "turn://alice:S3cret@192.0.2.20:99999",  // port out of range
+      "turn:alice:S3cret@192.0.2.20",          // no "//"
+      "turn:///alice:S3cret@192.0.2.20",       // empty authority, credentials in the path
+      "stun://alice:S3cret@192.0.2.20:port",   // credentials where none belong
+  };
+  gst_debug_set_default_threshold(GST_LEVEL_LOG);
+  (gst_debug_add_log_function)(capture, nullptr, nullptr);  // the function, not the macro
+  std::string leaks;
+  for (const char* text : malformed) {
+    for (IceServerKind kind : {IceServerKind::Turn, IceServerKind::Stun}) {
+      auto result = gstdtls::parse_ice_server_url(text, kind);
+      if (result.ok() && kind == IceServerKind::Turn && result->password == "S3cret") continue;
+      if (!result.ok() && result.error().message.find("S3cret") != std::string::npos)
+        leaks += std::string("\n  refusal of ") + text + ": " + result.error().message;
+    }
+    const std::string printable = gstdtls::printable_ice_server_url(text);
+    if (printable.find("S3cret") != std::string::npos)
+      leaks += std::string("\n  printable form of ") + text + ": " + printable;
+  }
+  (gst_debug_remove_log_function)(capture);
+  gst_debug_set_default_threshold(GST_LEVEL_NONE);
+  for (const auto& line : captured_log())
+    if (line.find("S3cret") != std::string::npos) leaks += "\n  log: " + line;
+  EXPECT_TRUE(leaks.empty()) << leaks;
+}
+
+TEST(IceServerUrl, MalformedTurnUrlsAreRefusedSayingWhy) {
+  EXPECT_EQ(url_refusal("turn://turn://alice:S3cret@192.0.2.20", IceServerKind::Turn),
+            "the scheme is written twice");
+  EXPECT_EQ(url_refusal("turn://@alice:S3cret@192.0.2.20", IceServerKind::Turn),
+            "more than one '@' before the host (write '@' in a user name or password as %40)");
+  EXPECT_EQ(url_refusal("turn://alice:S3cret@", IceServerKind::Turn), "no host");
+  EXPECT_EQ(url_refusal("turn://alice:S3cret@192.0.2.20:port", IceServerKind::Turn), "not a URI");
+}
+
+TEST(IceServerUrl, PrintableFormHidesCredentialsOnly) {
+  EXPECT_EQ(gstdtls::printable_ice_server_url("turn://alice:S3cret@192.0.2.20:3478"),
+            "turn://(credentials not shown)@192.0.2.20:3478");
+  EXPECT_EQ(gstdtls::printable_ice_server_url("stun://192.0.2.10:19302"),
+            "stun://192.0.2.10:19302");
+  EXPECT_EQ(gstdtls::printable_ice_server_url("turn:alice:S3cret@192.0.2.20"),
+            "(not shown)@192.0.2.20");
 }
 
 TEST(IceServerUrl, Ipv6HostLosesItsBrackets) {
