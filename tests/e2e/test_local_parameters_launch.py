@@ -7,7 +7,9 @@ gathering-complete=true, or DEADLINE_S passes, then stops it.
 
 Pass: -m prints the message with the ufrag and password set, the certificate's sha-256 fingerprint
 (the one -v prints as local-fingerprint) and at least one host candidate on 127.0.0.1; -v prints
-local-candidates as text (not "(null)") with the same candidate.
+local-candidates as text (not "(null)") with the same candidate; the shell block of
+docs/recipes.md marked <!-- recipe:local-parameters-extract -->, run on that output saved as a.log,
+prints the message's candidates unescaped (as remote-candidates takes them).
 """
 import os
 import re
@@ -15,9 +17,12 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 DEADLINE_S = 20
+HERE = os.path.dirname(os.path.abspath(__file__))
+DOC = os.environ.get("RECIPES_MD", os.path.join(HERE, "..", "..", "docs", "recipes.md"))
 UFRAG = "e2eUfrag"
 PWD = "e2ePasswordOfTwentyTwoChars"
 
@@ -57,6 +62,21 @@ def run():
     return lines
 
 
+def documented_extraction(output):
+    """What the recipe's extraction block prints for this gst-launch output."""
+    with open(DOC) as f:
+        match = re.search(r"<!--\s*recipe:local-parameters-extract\s*-->\s*```[a-z]*\n(.*?)```",
+                          f.read(), re.S)
+    if not match:
+        return None
+    with tempfile.TemporaryDirectory() as directory:
+        with open(os.path.join(directory, "a.log"), "w") as log:
+            log.write(output)
+        result = subprocess.run(["bash", "-e", "-c", match.group(1)], cwd=directory,
+                                capture_output=True, text=True, timeout=10)
+    return result.stdout.strip()
+
+
 def main():
     lines = run()
     output = "\n".join(lines)
@@ -85,6 +105,14 @@ def main():
                               r"\\ typ\\ host)", line)
         if not candidate:
             failures.append(f"no host candidate on 127.0.0.1 in candidates: {line}")
+        extracted = documented_extraction(output)
+        if extracted is None:
+            failures.append("docs/recipes.md has no block marked recipe:local-parameters-extract")
+        else:
+            field = re.search(r'candidates=\(string\)"([^"]*)"', line).group(1)
+            if extracted != re.sub(r"\\(.)", r"\1", field):
+                failures.append(f"the recipe's extraction printed {extracted!r}, not the "
+                                f"candidates of {line}")
     local = [line for line in lines if "dtlstransportbin0: local-candidates = " in line]
     if not local:
         failures.append("-v printed no local-candidates")
