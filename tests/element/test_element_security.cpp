@@ -366,10 +366,10 @@ class InfoLog {
   }
 
  private:
-  static void log(GstDebugCategory* category, GstDebugLevel level, const gchar*, const gchar*,
-                  gint, GObject*, GstDebugMessage* message, gpointer data) {
-    if (level != GST_LEVEL_INFO || !g_str_has_prefix(gst_debug_category_get_name(category),
-                                                     "dtlstransport"))
+  static void log(GstDebugCategory* category, GstDebugLevel level, const gchar*, const gchar*, gint,
+                  GObject*, GstDebugMessage* message, gpointer data) {
+    if (level != GST_LEVEL_INFO ||
+        !g_str_has_prefix(gst_debug_category_get_name(category), "dtlstransport"))
       return;
     auto* self = static_cast<InfoLog*>(data);
     std::lock_guard lock(self->mutex_);
@@ -416,11 +416,12 @@ GST_START_TEST(test_mismatch_logs_the_presented_fingerprint) {
   g_object_set(pair.a().bin, "remote-fingerprints", forged_fingerprint(pair.b()).c_str(), nullptr);
   pair.exchange_fingerprints(pair.a(), pair.b());
   pair.start();
-  fail_unless(pair.wait_state(pair.a(), kFailed), "A did not fail: %s", pair.a().describe().c_str());
+  fail_unless(pair.wait_state(pair.a(), kFailed), "A did not fail: %s",
+              pair.a().describe().c_str());
   const std::string presented = pair.b().string_property("local-fingerprint");
-  fail_unless(log.has("dtlstransportendpoint: fingerprint mismatch: the peer presented " +
-                      presented),
-              "no log of the presented fingerprint %s", presented.c_str());
+  fail_unless(
+      log.has("dtlstransportendpoint: fingerprint mismatch: the peer presented " + presented),
+      "no log of the presented fingerprint %s", presented.c_str());
 }
 GST_END_TEST
 

@@ -78,7 +78,8 @@ class OneBin {
       const GstStructure* s = gst_message_get_structure(message);
       if (gst_structure_has_name(s, "dtlstransport-local-parameters")) {
         Parameters p;
-        for (auto [field, target] : {std::pair{"ufrag", &p.ufrag}, {"pwd", &p.pwd},
+        for (auto [field, target] : {std::pair{"ufrag", &p.ufrag},
+                                     {"pwd", &p.pwd},
                                      {"fingerprint", &p.fingerprint},
                                      {"candidates", &p.candidates}}) {
           const gchar* value = gst_structure_get_string(s, field);
