@@ -2,12 +2,14 @@
 #include <gst/gst.h>
 
 #include "bin/dtlstransportbin.h"
+#include "strv_value.h"
 
 #ifndef PACKAGE
 #define PACKAGE "gst-dtlstransport"
 #endif
 
 static gboolean plugin_init(GstPlugin* plugin) {
+  gstdtls::register_strv_serialization();
   return gst_element_register(plugin, "dtlstransportbin", GST_RANK_NONE,
                               GST_TYPE_DTLS_TRANSPORT_BIN);
 }

@@ -89,6 +89,12 @@ Result<DtlsRole> resolve_dtls_role(DtlsRole local, DtlsRole remote, bool ice_con
 
 namespace {
 
+// What a peer that failed verification presented, for its diagnosis.
+std::string sha256_of(X509* certificate) {
+  if (!certificate) return {};
+  return Fingerprint::of_certificate(HashAlgorithm::Sha256, certificate).to_string();
+}
+
 // RFC 5764 §4.2.
 constexpr char kExporterLabel[] = "EXTRACTOR-dtls_srtp";
 
@@ -204,6 +210,7 @@ class DtlsTransport::Impl {
       if (matches_any(remote_fingerprints_, current_->peer_certificate.get())) {
         connect();
       } else {
+        presented_fingerprint_ = sha256_of(current_->peer_certificate.get());
         fail(FailureReason::FingerprintMismatch,
              "the peer's certificate matches none of the remote fingerprints");
         tell_peer_we_are_gone();
@@ -337,6 +344,7 @@ class DtlsTransport::Impl {
   DtlsState state() const { return state_; }
   FailureReason failure_reason() const { return failure_reason_; }
   const std::string& failure_detail() const { return failure_detail_; }
+  const std::string& presented_fingerprint() const { return presented_fingerprint_; }
   DtlsRole role() const { return role_; }
   // Negotiated with a verified peer: readable from connected on, closed or failed included.
   std::optional<SrtpProfile> srtp_profile() const {
@@ -416,6 +424,7 @@ class DtlsTransport::Impl {
     std::optional<SrtpProfile> profile;
     SrtpKeys keys;  // exported, held until delivered
     bool fingerprint_mismatch = false;
+    std::string presented_fingerprint;  // sha-256 of the rejected certificate (verify_cb)
     bool received_close_notify = false;
     std::optional<int> received_fatal_alert;
     std::optional<int> sent_fatal_alert;
@@ -707,6 +716,7 @@ class DtlsTransport::Impl {
     }
     if (!matches_any(remote_fingerprints_, current_->peer_certificate.get())) {
       // Only reachable when the fingerprints changed after verify_cb ran.
+      presented_fingerprint_ = sha256_of(current_->peer_certificate.get());
       fail(FailureReason::FingerprintMismatch,
            "the peer's certificate matches none of the remote fingerprints");
       return;
@@ -775,6 +785,7 @@ class DtlsTransport::Impl {
     std::string openssl_text = take_openssl_errors();
     const Association& current = *current_;
     if (current.fingerprint_mismatch) {
+      presented_fingerprint_ = current.presented_fingerprint;
       fail(FailureReason::FingerprintMismatch,
            "the peer's certificate matches none of the remote fingerprints");
     } else if (current.received_fatal_alert) {
@@ -906,6 +917,7 @@ class DtlsTransport::Impl {
     if (self.remote_fingerprints_.empty()) return 1;
     if (matches_any(self.remote_fingerprints_, X509_STORE_CTX_get_current_cert(store))) return 1;
     association->fingerprint_mismatch = true;
+    association->presented_fingerprint = sha256_of(X509_STORE_CTX_get_current_cert(store));
     X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
     return 0;
   }
@@ -984,6 +996,7 @@ class DtlsTransport::Impl {
   DtlsState state_ = DtlsState::New;
   FailureReason failure_reason_ = FailureReason::None;
   std::string failure_detail_;
+  std::string presented_fingerprint_;  // set when the peer failed verification
   DtlsRole role_ = DtlsRole::Auto;
   std::vector<Fingerprint> remote_fingerprints_;
   bool awaiting_fingerprint_ = false;
@@ -1056,6 +1069,9 @@ void DtlsTransport::transport_lost(std::string detail) { impl_->transport_lost(s
 DtlsState DtlsTransport::state() const { return impl_->state(); }
 FailureReason DtlsTransport::failure_reason() const { return impl_->failure_reason(); }
 const std::string& DtlsTransport::failure_detail() const { return impl_->failure_detail(); }
+const std::string& DtlsTransport::presented_fingerprint() const {
+  return impl_->presented_fingerprint();
+}
 DtlsRole DtlsTransport::role() const { return impl_->role(); }
 std::optional<SrtpProfile> DtlsTransport::srtp_profile() const { return impl_->srtp_profile(); }
 std::vector<uint8_t> DtlsTransport::remote_certificate_der() const {

@@ -146,6 +146,9 @@ class DtlsTransport {
   DtlsState state() const;
   FailureReason failure_reason() const;
   const std::string& failure_detail() const;
+  // After a FingerprintMismatch: the sha-256 fingerprint of the certificate the peer actually
+  // presented ("sha-256 AB:…"), for diagnosis; "" otherwise.
+  const std::string& presented_fingerprint() const;
   DtlsRole role() const;  // the role taken; Auto before start()
   // What was negotiated stays readable after Closed/Failed, until the transport is destroyed.
   std::optional<SrtpProfile> srtp_profile() const;      // once the peer is verified

@@ -138,6 +138,10 @@ void destroy_run(GstDtlsTransportBin* self);
 void post_element_message(GstDtlsTransportBin* self, const char* name, const char* first_field,
                           ...) G_GNUC_NULL_TERMINATED;
 
+// local_parameters.cpp: posts the `dtlstransport-local-parameters` element message (ufrag, pwd,
+// fingerprint, candidates so far, gathering-complete) for the current run. No lock held.
+void post_local_parameters(GstDtlsTransportBin* self);
+
 // restart.cpp: auto-restart. The DTLS transport of this run failed or the peer closed it: with
 // auto-restart on and the element PLAYING, tear the run down now and begin a new one after a
 // backoff (1 s doubling up to 30 s). Any thread, no lock held.

@@ -192,12 +192,16 @@ IceEvents ice_events(GstDtlsTransportBin* self) {
     if (auto ice = current_ice(self)) schedule_start_dtls(self, ice);
   };
   events.local_candidate = [self](const std::string& line) {
+    GST_INFO_OBJECT(self, "local candidate: %s", line.c_str());
     g_signal_emit(self, signals[SIGNAL_ON_LOCAL_CANDIDATE], 0, line.c_str());
     notify(self, PROP_LOCAL_CANDIDATES);
+    post_local_parameters(self);
   };
   events.gathering_done = [self] {
+    GST_INFO_OBJECT(self, "ICE gathering done");
     notify(self, PROP_ICE_GATHERING_STATE);
     g_signal_emit(self, signals[SIGNAL_ON_GATHERING_DONE], 0);
+    post_local_parameters(self);
   };
   events.warning = [self](const std::string& text) { warn(self, "%s", text.c_str()); };
   events.failed = [self](const std::string& detail) {
@@ -250,6 +254,7 @@ bool create_run(GstDtlsTransportBin* self) {
   apply_remote_credentials(self);
   notify(self, PROP_ICE_STATE);
   notify(self, PROP_LOCAL_FINGERPRINT);
+  post_local_parameters(self);
   return true;
 }
 
@@ -411,6 +416,10 @@ void on_dtls_state(GstDtlsTransportBin* self, dt::DtlsState state, dt::FailureRe
                   detail.c_str());
   notify(self, PROP_STATE);
   if (state == dt::DtlsState::Connected) {
+    const EndpointInfo info = endpoint_info(self->endpoint);
+    GST_INFO_OBJECT(self, "DTLS connected: role %s, %s, cipher %s, SRTP profile %s",
+                    dt::dtls_role_name(info.role), info.dtls_version.c_str(), info.cipher.c_str(),
+                    info.srtp_profile.c_str());
     notify(self, PROP_DTLS_ROLE);
     notify(self, PROP_SRTP_PROFILE);
     notify(self, PROP_REMOTE_CERTIFICATE);

@@ -130,9 +130,14 @@ dtlstransport::Status endpoint_prepare(GstDtlsTransportEndpoint* self,
   callbacks.send_datagram = [self](std::span<const uint8_t> datagram) {
     push_network(self, gst_buffer_new_memdup(datagram.data(), datagram.size()), nullptr);
   };
-  callbacks.state_changed = [&impl](DtlsState state, FailureReason reason,
-                                    const std::string& detail) {
+  callbacks.state_changed = [self, &impl](DtlsState state, FailureReason reason,
+                                          const std::string& detail) {
     if (state == DtlsState::Failed || state == DtlsState::Closed) impl.media_open = false;
+    // The peer's certificate is public (its fingerprint goes in its offer): shown to diagnose a
+    // wrong remote-fingerprints. Inside the core's call, impl.dtls is the caller.
+    if (reason == FailureReason::FingerprintMismatch && impl.dtls)
+      GST_INFO_OBJECT(self, "fingerprint mismatch: the peer presented %s",
+                      impl.dtls->presented_fingerprint().c_str());
     std::lock_guard lock(impl.deliver_mutex);
     impl.outbox.push_back({state, reason, detail});
   };

@@ -599,6 +599,7 @@ void IceTransport::on_selected_pair(NiceAgent* agent, guint, guint component, Ni
   auto self = from(data);
   if (!self || component != kComponent) return;
   std::string l = candidate_sdp(agent, local), r = candidate_sdp(agent, remote);
+  GST_INFO("selected pair: local %s, remote %s", l.c_str(), r.c_str());
   std::lock_guard lock(self->mutex_);
   self->selected_local_ = std::move(l);
   self->selected_remote_ = std::move(r);

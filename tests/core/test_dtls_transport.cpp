@@ -276,6 +276,29 @@ TEST(DtlsTransport, LateWrongFingerprintFailsAndPeerSeesClose) {
   EXPECT_EQ(link.b().state(), DtlsState::Closed);
 }
 
+// On a mismatch the fingerprint the peer actually presented is readable (sha-256 of its
+// certificate), in the handshake (verify callback) and when a late fingerprint is checked.
+TEST(DtlsTransport, MismatchTellsWhichCertificateThePeerPresented) {
+  MemoryLink link(config_with(0), config_with(1));
+  link.start_with(DtlsRole::Client, {DtlsRole::Server, {stranger_fingerprint()}}, DtlsRole::Server,
+                  {DtlsRole::Client, {link.a().local_fingerprint()}});
+  ASSERT_TRUE(link.run_until_settled());
+  ASSERT_EQ(link.a().failure_reason(), FailureReason::FingerprintMismatch);
+  EXPECT_EQ(link.a().presented_fingerprint(), link.b().local_fingerprint().to_string());
+  EXPECT_EQ(link.b().presented_fingerprint(), "") << "B was not the one rejecting";
+}
+
+TEST(DtlsTransport, LateMismatchTellsWhichCertificateThePeerPresented) {
+  MemoryLink link(config_with(0), config_with(1));
+  link.start_with(DtlsRole::Client, {DtlsRole::Server, {}}, DtlsRole::Server,
+                  {DtlsRole::Client, {link.a().local_fingerprint()}});
+  link.advance(2s);
+  EXPECT_EQ(link.a().presented_fingerprint(), "");
+  link.a().set_remote_fingerprints({stranger_fingerprint()}, link.now());
+  ASSERT_EQ(link.a().failure_reason(), FailureReason::FingerprintMismatch);
+  EXPECT_EQ(link.a().presented_fingerprint(), link.b().local_fingerprint().to_string());
+}
+
 TEST(DtlsTransport, NoFingerprintEverFailsAtTheDeadline) {
   DtlsConfig a = config_with(0);
   a.handshake_timeout = 5s;

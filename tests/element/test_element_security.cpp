@@ -9,7 +9,10 @@
 //
 #include <gst/check/gstcheck.h>
 
+#include <mutex>
+#include <string>
 #include <tuple>
+#include <vector>
 
 using namespace elemtest;
 
@@ -344,6 +347,84 @@ GST_START_TEST(test_bad_values_rejected) {
 }
 GST_END_TEST
 
+namespace {
+
+// INFO lines of the plugin's debug categories (dtlstransport*), from any thread.
+class InfoLog {
+ public:
+  InfoLog() {
+    gst_debug_set_threshold_for_name("dtlstransport*", GST_LEVEL_INFO);
+    // The function, not gstinfo.h's macro of the same name (a comparison -Wpedantic refuses).
+    (gst_debug_add_log_function)(&InfoLog::log, this, nullptr);
+  }
+  ~InfoLog() { gst_debug_remove_log_function_by_data(this); }
+  bool has(const std::string& part) {
+    std::lock_guard lock(mutex_);
+    for (const auto& line : lines_)
+      if (line.find(part) != std::string::npos) return true;
+    return false;
+  }
+
+ private:
+  static void log(GstDebugCategory* category, GstDebugLevel level, const gchar*, const gchar*, gint,
+                  GObject*, GstDebugMessage* message, gpointer data) {
+    if (level != GST_LEVEL_INFO ||
+        !g_str_has_prefix(gst_debug_category_get_name(category), "dtlstransport"))
+      return;
+    auto* self = static_cast<InfoLog*>(data);
+    std::lock_guard lock(self->mutex_);
+    self->lines_.push_back(std::string(gst_debug_category_get_name(category)) + ": " +
+                           gst_debug_message_get(message));
+  }
+  std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
+}  // namespace
+
+// What an operator reads in GST_DEBUG=dtlstransport*:4 (docs/element.md "Debug logs"): each
+// local candidate, the selected pair, what the handshake negotiated.
+GST_START_TEST(test_info_logs_of_a_connection) {
+  InfoLog log;
+  Pair pair;
+  pair.start();
+  std::string why;
+  fail_unless(pair.wait_connected(&why), "not connected:\n%s", why.c_str());
+  fail_unless(log.has("dtlstransportbin: local candidate: candidate:"), "no local candidate log");
+  fail_unless(log.has("dtlstransportice: selected pair: local candidate:"), "no selected pair log");
+  GstStructure* stats = nullptr;
+  g_object_get(pair.a().bin, "stats", &stats, nullptr);
+  fail_unless(stats && gst_structure_get_string(stats, "dtls-cipher"));
+  const std::string cipher = gst_structure_get_string(stats, "dtls-cipher");
+  gst_structure_free(stats);
+  fail_unless(!cipher.empty());
+  fail_unless(log.has("dtlstransportbin: DTLS connected: role client, DTLSv1.2, cipher " + cipher +
+                      ", SRTP profile SRTP_AEAD_AES_128_GCM"),
+              "no log of the negotiated parameters (cipher %s)", cipher.c_str());
+}
+GST_END_TEST
+
+// On a mismatch, the log names the certificate the peer actually presented (its sha-256
+// fingerprint, the value that should have been in remote-fingerprints).
+GST_START_TEST(test_mismatch_logs_the_presented_fingerprint) {
+  InfoLog log;
+  PairOptions options;
+  options.exchange_fingerprints = false;
+  Pair pair(options);
+  for (Side* side : {&pair.a(), &pair.b()})
+    fail_unless(gst_element_set_state(side->pipeline, GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS);
+  g_object_set(pair.a().bin, "remote-fingerprints", forged_fingerprint(pair.b()).c_str(), nullptr);
+  pair.exchange_fingerprints(pair.a(), pair.b());
+  pair.start();
+  fail_unless(pair.wait_state(pair.a(), kFailed), "A did not fail: %s",
+              pair.a().describe().c_str());
+  const std::string presented = pair.b().string_property("local-fingerprint");
+  fail_unless(
+      log.has("dtlstransportendpoint: fingerprint mismatch: the peer presented " + presented),
+      "no log of the presented fingerprint %s", presented.c_str());
+}
+GST_END_TEST
+
 static Suite* element_security_suite(void) {
   Suite* s = suite_create("element_security");
   TCase* tc = tcase_create("security");
@@ -358,6 +439,8 @@ static Suite* element_security_suite(void) {
   tcase_add_test(tc, test_role_conflict_signalled);
   tcase_add_test(tc, test_role_conflict_unsignalled);
   tcase_add_test(tc, test_bad_values_rejected);
+  tcase_add_test(tc, test_info_logs_of_a_connection);
+  tcase_add_test(tc, test_mismatch_logs_the_presented_fingerprint);
   suite_add_tcase(s, tc);
   return s;
 }
