@@ -402,7 +402,7 @@ void on_dtls_reconnected(GstDtlsTransportBin* self) {
   const EndpointInfo info = endpoint_info(self->endpoint);
   GST_INFO_OBJECT(self, "DTLS reconnected (%" G_GUINT64_FORMAT " so far)", info.reconnects);
   GstStructure* structure = gst_structure_new(
-      "dtls-transport-reconnected", "role", G_TYPE_STRING, dt::dtls_role_name(info.role),
+      "dtlstransport-reconnected", "role", G_TYPE_STRING, dt::dtls_role_name(info.role),
       "srtp-profile", G_TYPE_STRING, info.srtp_profile.c_str(), "reconnects", G_TYPE_UINT64,
       info.reconnects, nullptr);
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), structure));

@@ -580,7 +580,7 @@ void install_properties(GObjectClass* klass) {
       "auto-restart", "Auto restart",
       "After the DTLS transport fails (dead peer, ICE failure, handshake timeout) or the peer "
       "closes it, begin a new run (ICE + DTLS, same settings) while PLAYING, after 1 s doubling "
-      "up to 30 s, until connected again; posts a dtls-transport-restart element message each "
+      "up to 30 s, until connected again; posts a dtlstransport-restart element message each "
       "time",
       FALSE, rw_playing);
   g_object_class_install_properties(klass, N_PROPERTIES, properties);

@@ -77,7 +77,7 @@ void tear_down(GstDtlsTransportBin* self) {
     schedule_locked(self, Step::Begin, delay);
   }
   GST_INFO_OBJECT(self, "auto-restart: attempt %u in %u ms", attempt, delay);
-  post_element_message(self, "dtls-transport-restart", "attempt", G_TYPE_UINT, attempt, "delay-ms",
+  post_element_message(self, "dtlstransport-restart", "attempt", G_TYPE_UINT, attempt, "delay-ms",
                        G_TYPE_UINT, delay, nullptr);
 }
 

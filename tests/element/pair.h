@@ -56,7 +56,7 @@ struct Side : binpair::Endpoint {
   // Bus messages, "source: text (debug)", filled by Pair::pump().
   std::vector<std::string> warnings;
   std::vector<std::string> errors;
-  // Element messages, their structures serialized ("dtls-transport-restart, attempt=(uint)1, …").
+  // Element messages, their structures serialized ("dtlstransport-restart, attempt=(uint)1, …").
   std::vector<std::string> element_messages;
   // How many element messages are named `name`.
   size_t count_element_messages(const char* name) const;

@@ -73,7 +73,7 @@ GST_START_TEST(test_auto_restart_heals_when_the_peer_returns) {
   fail_unless_equals_int(gst_element_set_state(pair.b().pipeline, GST_STATE_NULL),
                          GST_STATE_CHANGE_SUCCESS);
   fail_unless(pair.wait_until([&] {
-    return pair.a().count_element_messages("dtls-transport-restart") >= 1;
+    return pair.a().count_element_messages("dtlstransport-restart") >= 1;
   }, 5 * G_USEC_PER_SEC), "A did not restart:\n%s", pair.a().describe().c_str());
   fail_unless(pair.wait_until([&] { return udp_port_free(b_port); }, 5 * G_USEC_PER_SEC));
   fail_unless_equals_int(gst_element_set_state(pair.b().pipeline, GST_STATE_PLAYING),
@@ -100,7 +100,7 @@ GST_START_TEST(test_auto_restart_respects_our_own_stop) {
   g_signal_emit_by_name(pair.a().bin, "stop");
   fail_unless(pair.wait_both(kClosed));
   pair.settle(1500 * 1000);  // beyond the first backoff
-  fail_unless_equals_int(pair.a().count_element_messages("dtls-transport-restart"), 0);
+  fail_unless_equals_int(pair.a().count_element_messages("dtlstransport-restart"), 0);
   fail_unless_equals_int(pair.a().state(), kClosed);
 }
 GST_END_TEST

@@ -2,7 +2,7 @@
 // leaves, as when a process is killed) and comes back with the same configuration (certificate,
 // ports, ICE credentials, remote parameters) while the other stays PLAYING, for each DTLS role of
 // the survivor: both are connected again, media flows both ways with fresh keys, and the survivor saw
-// no state change, one dtls-transport-reconnected message and counts one reconnect.
+// no state change, one dtlstransport-reconnected message and counts one reconnect.
 // pair.h (and the C++ library) first: gstcheck.h defines a `fail` macro that breaks <ios>.
 #include <string>
 
@@ -14,11 +14,11 @@ using namespace elemtest;
 
 namespace {
 
-// Counts the survivor's dtls-transport-reconnected element messages (bus sync handler).
+// Counts the survivor's dtlstransport-reconnected element messages (bus sync handler).
 GstBusSyncReply count_reconnected(GstBus*, GstMessage* message, gpointer counter) {
   const GstStructure* s = gst_message_get_structure(message);
   if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ELEMENT && s &&
-      gst_structure_has_name(s, "dtls-transport-reconnected"))
+      gst_structure_has_name(s, "dtlstransport-reconnected"))
     g_atomic_int_inc(static_cast<gint*>(counter));
   return GST_BUS_PASS;
 }

@@ -25,7 +25,7 @@ ABSENT_S = 45
 HEAL_S = 45
 CONNECTED = re.compile(r"GstDtlsTransportBin:t: state = connected")
 STATE = re.compile(r"GstDtlsTransportBin:t: state = (\w+)")
-RESTART_MESSAGE = re.compile(r"dtls-transport-restart")  # the element message of each restart
+RESTART_MESSAGE = re.compile(r"dtlstransport-restart")  # the element message of each restart
 
 
 def gst_launch(call, side):
