@@ -58,8 +58,8 @@ class Certificate {
   std::chrono::system_clock::time_point not_before() const;
   std::chrono::system_clock::time_point not_after() const;
   // Whether the certificate is valid at `now`: an error saying "expired on <UTC date>" or "not
-  // valid before <UTC date>" otherwise. A peer checks the dates of a self-signed certificate as
-  // any other (RFC 5280 §6.1.3 (a)(2)), so an identity outside them fails the handshake.
+  // valid before <UTC date>" otherwise (RFC 5280 §6.1.3 (a)(2): peers that check dates refuse an
+  // identity outside them; peers that authenticate by fingerprint only do not look).
   Status check_validity(std::chrono::system_clock::time_point now) const;
 
   X509* x509() const { return certificate_.get(); }

@@ -31,10 +31,9 @@ gint64 unix_seconds(Clock::time_point time) {
 // The margin in seconds: the configured warning, at most a tenth of the lifetime.
 gint64 margin_seconds(const Settings& s) {
   const dt::Certificate& certificate = *s.certificate;
-  const gint64 lifetime = s.certificate_from_user
-                              ? unix_seconds(certificate.not_after()) -
-                                    unix_seconds(certificate.not_before())
-                              : static_cast<gint64>(s.certificate_lifetime);
+  const gint64 lifetime = s.certificate_from_user ? unix_seconds(certificate.not_after()) -
+                                                        unix_seconds(certificate.not_before())
+                                                  : static_cast<gint64>(s.certificate_lifetime);
   return std::min<gint64>(s.certificate_expiry_warning, std::max<gint64>(lifetime / 10, 0));
 }
 
@@ -114,7 +113,7 @@ void tell(GstDtlsTransportBin* self, const Due& due) {
   if (due.expired) {
     const std::string when = dt::utc_text(Clock::from_time_t(static_cast<time_t>(due.not_after)));
     gchar* text = g_strdup_printf(
-        "the DTLS certificate expired on %s: peers refuse it in new handshakes (set "
+        "the DTLS certificate expired on %s: peers that check dates refuse it (set "
         "certificate/certificate-file, or go to NULL and back for a new generated one)",
         when.c_str());
     GError* error = g_error_new_literal(GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, text);
@@ -184,8 +183,7 @@ bool prepare_identity(GstDtlsTransportBin* self) {
     if (s.certificate_from_user) {
       if (dt::Status valid = s.certificate->check_validity(now); !valid)
         problem = valid.error().message;
-    } else if (unix_seconds(s.certificate->not_after()) - unix_seconds(now) <=
-               margin_seconds(s)) {
+    } else if (unix_seconds(s.certificate->not_after()) - unix_seconds(now) <= margin_seconds(s)) {
       GST_INFO_OBJECT(self, "generated certificate expires on %s: generating a new one",
                       dt::utc_text(s.certificate->not_after()).c_str());
       s.certificate.reset();  // create_run generates the next one
@@ -199,8 +197,9 @@ bool prepare_identity(GstDtlsTransportBin* self) {
     }
     GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
                       ("the configured DTLS certificate (%s) is %s", which, problem.c_str()),
-                      ("peers refuse a certificate outside its validity period: configure a "
-                       "valid one, or set %s to \"\" to use a generated certificate",
+                      ("peers that check dates refuse a certificate outside its validity "
+                       "period: configure a valid one, or set %s to \"\" to use a generated "
+                       "certificate",
                        which));
     return false;
   }

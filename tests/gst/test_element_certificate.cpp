@@ -42,9 +42,7 @@ class OneBin {
     gst_object_unref(pipeline_);
   }
   GstElement* bin() { return bin_; }
-  GstStateChangeReturn set_state(GstState state) {
-    return gst_element_set_state(pipeline_, state);
-  }
+  GstStateChangeReturn set_state(GstState state) { return gst_element_set_state(pipeline_, state); }
   // Waits up to `timeout` for a message of `type` whose text or structure contains `part`.
   bool wait_for(GstMessageType type, const std::string& part, std::chrono::seconds timeout) {
     const auto end = std::chrono::steady_clock::now() + timeout;
@@ -151,7 +149,8 @@ TEST(ElementCertificate, ExpiredCertificateFileStopsNullToReadyNamingTheDate) {
   const std::string key = dir.file("key.pem"), fresh = dir.file("fresh.pem"),
                     expired = dir.file("expired.pem"), both = dir.file("identity.pem");
   run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=expired"
-      " -days 1 -keyout " + key + " -out " + fresh);
+      " -days 1 -keyout " +
+      key + " -out " + fresh);
   run("openssl x509 -in " + fresh + " -key " + key + " -days -1 -out " + expired);
   run("cat " + expired + " " + key + " > " + both);
   auto loaded = dt::Certificate::from_file(both);
@@ -178,8 +177,9 @@ TEST(ElementCertificate, NotYetValidCertificateStopsNullToReadyNamingTheDate) {
   OneBin one;
   g_object_set(one.bin(), "certificate", pem.c_str(), nullptr);
   EXPECT_EQ(one.set_state(GST_STATE_READY), GST_STATE_CHANGE_FAILURE);
-  const std::string expected = "the configured DTLS certificate (certificate) is not valid before " +
-                               dt::utc_text(future->not_before());
+  const std::string expected =
+      "the configured DTLS certificate (certificate) is not valid before " +
+      dt::utc_text(future->not_before());
   EXPECT_TRUE(one.wait_for(GST_MESSAGE_ERROR, expected, 0s)) << expected << one.describe();
 }
 
@@ -188,7 +188,8 @@ TEST(ElementCertificate, ValidCertificateFromOpensslStartsAndReportsItsExpiry) {
   const std::string key = dir.file("key.pem"), cert = dir.file("cert.pem"),
                     both = dir.file("identity.pem");
   run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=valid"
-      " -days 2 -keyout " + key + " -out " + cert);
+      " -days 2 -keyout " +
+      key + " -out " + cert);
   run("cat " + cert + " " + key + " > " + both);
   auto loaded = dt::Certificate::from_file(both);
   ASSERT_TRUE(loaded) << loaded.error().message;
@@ -248,15 +249,15 @@ TEST(ElementCertificate, ConfiguredCertificateExpiringIsAnnouncedOnceThenWarnedA
   // The serialized structure escapes the space after "sha-256": look for the hex digits.
   EXPECT_TRUE(one.wait_for(GST_MESSAGE_ELEMENT, fingerprint.substr(fingerprint.find(' ') + 1), 0s))
       << one.describe();
-  EXPECT_TRUE(one.wait_for(GST_MESSAGE_ELEMENT, "not-after=(gint64)" + std::to_string(not_after),
-                           0s))
+  EXPECT_TRUE(
+      one.wait_for(GST_MESSAGE_ELEMENT, "not-after=(gint64)" + std::to_string(not_after), 0s))
       << one.describe();
   EXPECT_EQ(counts.expiring.load(), 1);
   EXPECT_GT(counts.seconds_left.load(), 0);
   EXPECT_LE(counts.seconds_left.load(), 10);
-  ASSERT_TRUE(one.wait_for(GST_MESSAGE_WARNING, "the DTLS certificate expired on " +
-                                                    dt::utc_text(short_lived->not_after()),
-                           20s))
+  ASSERT_TRUE(one.wait_for(
+      GST_MESSAGE_WARNING,
+      "the DTLS certificate expired on " + dt::utc_text(short_lived->not_after()), 20s))
       << one.describe();
   // Once each: wait a little longer and count again.
   one.wait_for(GST_MESSAGE_UNKNOWN, "none", 2s);
@@ -276,8 +277,8 @@ TEST(ElementCertificate, ShortLivedGeneratedCertificateIsAnnouncedWarnedAndRenew
   const std::string first = one.string_property("local-fingerprint");
   const gint64 first_expires = one.expires();
   EXPECT_NEAR(static_cast<double>(first_expires),
-              static_cast<double>(std::chrono::system_clock::to_time_t(
-                  std::chrono::system_clock::now() + 60s)),
+              static_cast<double>(
+                  std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + 60s)),
               5);
   EXPECT_EQ(counts.expiring.load(), 0) << "announced before the (capped) margin";
   ASSERT_TRUE(one.wait_for(GST_MESSAGE_ELEMENT, "dtlstransport-certificate-expiring", 75s))
