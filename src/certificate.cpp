@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <memory>
 #include <system_error>
 
@@ -161,7 +162,10 @@ Result<Certificate> Certificate::generate(const CertificateOptions& options) {
 
   // X509_time_adj_ex splits the offset into days and seconds, so long lifetimes cannot overflow.
   const long long lifetime = options.lifetime.count();
-  if (X509_gmtime_adj(X509_getm_notBefore(certificate.get()), -kNotBeforeSkewSeconds) == nullptr ||
+  const time_t not_before =
+      options.not_before ? std::chrono::system_clock::to_time_t(*options.not_before)
+                         : std::time(nullptr) - kNotBeforeSkewSeconds;
+  if (ASN1_TIME_set(X509_getm_notBefore(certificate.get()), not_before) == nullptr ||
       X509_time_adj_ex(X509_getm_notAfter(certificate.get()), static_cast<int>(lifetime / 86400),
                        static_cast<long>(lifetime % 86400), nullptr) == nullptr) {
     return openssl_error("could not set the validity period");
@@ -247,6 +251,40 @@ Result<Certificate> Certificate::from_file(const std::string& path) {
   OPENSSL_cleanse(text.data(), text.size());
   if (!certificate) return Error{"'" + path + "': " + certificate.error().message};
   return certificate;
+}
+
+namespace {
+
+std::chrono::system_clock::time_point to_time_point(const ASN1_TIME* time) {
+  struct tm fields {};
+  if (time == nullptr || ASN1_TIME_to_tm(time, &fields) != 1) return {};
+  return std::chrono::system_clock::from_time_t(timegm(&fields));
+}
+
+}  // namespace
+
+std::chrono::system_clock::time_point Certificate::not_before() const {
+  return to_time_point(X509_get0_notBefore(certificate_.get()));
+}
+
+std::chrono::system_clock::time_point Certificate::not_after() const {
+  return to_time_point(X509_get0_notAfter(certificate_.get()));
+}
+
+Status Certificate::check_validity(std::chrono::system_clock::time_point now) const {
+  if (now > not_after()) return Error{"expired on " + utc_text(not_after())};
+  if (now < not_before()) return Error{"not valid before " + utc_text(not_before())};
+  return Status::success();
+}
+
+std::string utc_text(std::chrono::system_clock::time_point time) {
+  const time_t seconds = std::chrono::system_clock::to_time_t(time);
+  struct tm fields {};
+  char text[32];
+  if (gmtime_r(&seconds, &fields) == nullptr ||
+      std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &fields) == 0)
+    return "(unknown date)";
+  return text;
 }
 
 Certificate::Certificate(const Certificate& other) { *this = other; }

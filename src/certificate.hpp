@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,9 @@ struct CertificateOptions {
   KeyType key_type = KeyType::EcdsaP256;
   std::chrono::seconds lifetime = std::chrono::hours(24 * 30);
   std::string common_name = "gst-dtlstransport";
+  // Start of validity; by default one day back (for peers whose clocks run behind ours). The
+  // end is always generation time + lifetime.
+  std::optional<std::chrono::system_clock::time_point> not_before;
 };
 
 // Copyable: copies share the underlying OpenSSL objects (reference counted, immutable after
@@ -50,6 +54,14 @@ class Certificate {
   std::string private_key_pem() const;
   std::vector<uint8_t> der() const;
 
+  // The validity period (RFC 5280 §4.1.2.5), to the second.
+  std::chrono::system_clock::time_point not_before() const;
+  std::chrono::system_clock::time_point not_after() const;
+  // Whether the certificate is valid at `now`: an error saying "expired on <UTC date>" or "not
+  // valid before <UTC date>" otherwise (RFC 5280 §6.1.3 (a)(2): peers that check dates refuse an
+  // identity outside them; peers that authenticate by fingerprint only do not look).
+  Status check_validity(std::chrono::system_clock::time_point now) const;
+
   X509* x509() const { return certificate_.get(); }
   EVP_PKEY* private_key() const { return key_.get(); }
 
@@ -60,6 +72,9 @@ class Certificate {
   X509Ptr certificate_;
   EvpPkeyPtr key_;
 };
+
+// "2026-12-01 06:11:39 UTC".
+std::string utc_text(std::chrono::system_clock::time_point time);
 
 // PEM of any X.509 certificate (e.g. the peer's), "" on failure.
 std::string certificate_to_pem(X509* certificate);

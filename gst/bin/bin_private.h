@@ -44,6 +44,14 @@ struct Restart {
   guint64 count = 0;          // restarts begun since NULL→READY (stats `auto-restarts`)
 };
 
+// identity.cpp: what the expiry timer has told about the certificate in use.
+struct IdentityWatch {
+  GSource* source = nullptr;  // the pending check, or nullptr
+  std::string fingerprint;    // of the certificate the flags are about
+  bool expiring_told = false;
+  bool expired_told = false;
+};
+
 struct BinImpl {
   std::mutex lock;
   Settings settings;
@@ -51,6 +59,7 @@ struct BinImpl {
   std::shared_ptr<const dtlstransport::DtlsContext> dtls_context;
   Run run;
   Restart restart;
+  IdentityWatch identity;
   // Warnings given while the element had no bus (properties set before it joined a pipeline,
   // e.g. in a gst-launch line): posted on the bus at NULL→READY. At most kMaxUnposted are kept.
   std::vector<std::string> unposted_warnings;
@@ -94,6 +103,8 @@ enum {
   PROP_STATS,
   PROP_SOCKET_BUFFER_SIZE,
   PROP_AUTO_RESTART,
+  PROP_CERTIFICATE_EXPIRES,
+  PROP_CERTIFICATE_EXPIRY_WARNING,
   N_PROPERTIES
 };
 
@@ -150,6 +161,21 @@ void auto_restart_after_failure(GstDtlsTransportBin* self);
 void auto_restart_connected(GstDtlsTransportBin* self);
 // Leaving PLAYING or disposing: no restart may run after this returns.
 void auto_restart_cancel(GstDtlsTransportBin* self);
+
+// identity.cpp: the certificate's life. install_identity_signals: `certificate-expiring`
+// (class_init). prepare_identity (NULL→READY, before the certificate is generated): posts an
+// ERROR and returns false for a configured certificate outside its validity period; drops a
+// generated one inside the expiry-warning margin so a new one is generated.
+// identity_watch_start (end of NULL→READY) notifies certificate-expires and starts the expiry
+// timer on the shared context; identity_watch_update re-checks (the margin changed);
+// identity_watch_stop (back to NULL) cancels it. No lock held for any of them.
+void install_identity_signals(GType type);
+bool prepare_identity(GstDtlsTransportBin* self);
+void identity_watch_start(GstDtlsTransportBin* self);
+void identity_watch_update(GstDtlsTransportBin* self);
+void identity_watch_stop(GstDtlsTransportBin* self);
+// certificate-expires: notAfter in Unix seconds, 0 without a certificate. Call with the lock held.
+gint64 certificate_expires(const Settings& s);
 
 }  // namespace gstdtls
 

@@ -217,7 +217,7 @@ IceEvents ice_events(GstDtlsTransportBin* self) {
 bool create_run(GstDtlsTransportBin* self) {
   BinImpl& impl = impl_of(self);
   post_unposted_warnings(self);
-  if (!check_settings_at_ready(self)) return false;
+  if (!check_settings_at_ready(self) || !prepare_identity(self)) return false;
   if (!create_nice_elements(self)) return false;
   std::optional<dt::Certificate> certificate;
   dt::CertificateOptions options;
@@ -255,6 +255,7 @@ bool create_run(GstDtlsTransportBin* self) {
   notify(self, PROP_ICE_STATE);
   notify(self, PROP_LOCAL_FINGERPRINT);
   post_local_parameters(self);
+  identity_watch_start(self);
   return true;
 }
 
@@ -305,6 +306,7 @@ void destroy_run(GstDtlsTransportBin* self) {
     impl.run.phase = Phase::Null;
     ice = impl.run.ice;  // kept (closed) for ice-state, candidates and stats
   }
+  identity_watch_stop(self);
   remove_nice_elements(self);
   ice->close();
   notify(self, PROP_ICE_STATE);
@@ -665,6 +667,7 @@ static void gst_dtls_transport_bin_class_init(GstDtlsTransportBinClass* klass) {
   object_class->finalize = gst_dtls_transport_bin_finalize;
   element_class->change_state = change_state;
   install_properties(object_class);
+  install_identity_signals(G_TYPE_FROM_CLASS(klass));
 
   GType type = G_TYPE_FROM_CLASS(klass);
   signals[SIGNAL_STATE_CHANGED] =

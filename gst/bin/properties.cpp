@@ -149,6 +149,14 @@ void set_property(GObject* object, guint id, const GValue* value, GParamSpec* ps
         s.certificate.reset();  // regenerate with the new parameters
       break;
     }
+    case PROP_CERTIFICATE_EXPIRY_WARNING: {
+      {
+        std::lock_guard lock(impl.lock);
+        s.certificate_expiry_warning = g_value_get_uint(value);
+      }
+      identity_watch_update(self);
+      break;
+    }
     case PROP_REMOTE_FINGERPRINTS: {
       std::string text = trimmed_string(value);
       std::vector<dt::Fingerprint> parsed;
@@ -340,6 +348,12 @@ void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
     case PROP_CERTIFICATE_LIFETIME:
       g_value_set_uint(value, s.certificate_lifetime);
       break;
+    case PROP_CERTIFICATE_EXPIRES:
+      g_value_set_int64(value, certificate_expires(s));
+      break;
+    case PROP_CERTIFICATE_EXPIRY_WARNING:
+      g_value_set_uint(value, s.certificate_expiry_warning);
+      break;
     case PROP_LOCAL_CERTIFICATE:
       g_value_set_string(value, s.certificate ? s.certificate->certificate_pem().c_str() : nullptr);
       break;
@@ -467,6 +481,17 @@ void install_properties(GObjectClass* klass) {
       g_param_spec_uint("certificate-lifetime", "Certificate lifetime",
                         "Validity of the generated certificate in seconds (set in the NULL state)",
                         60, G_MAXUINT, kDefaultCertificateLifetime, rw);
+  properties[PROP_CERTIFICATE_EXPIRES] = g_param_spec_int64(
+      "certificate-expires", "Certificate expires",
+      "notAfter of the certificate in use, in Unix seconds (0 before there is one, i.e. before "
+      "READY without a configured certificate)",
+      0, G_MAXINT64, 0, ro);
+  properties[PROP_CERTIFICATE_EXPIRY_WARNING] = g_param_spec_uint(
+      "certificate-expiry-warning", "Certificate expiry warning",
+      "Seconds before the certificate's notAfter (at most a tenth of its lifetime) at which a "
+      "dtlstransport-certificate-expiring message and the certificate-expiring signal tell the "
+      "application, and a generated certificate is renewed at NULL->READY",
+      0, G_MAXUINT, kDefaultCertificateExpiryWarning, rw_playing);
   properties[PROP_LOCAL_CERTIFICATE] = g_param_spec_string(
       "local-certificate", "Local certificate",
       "Our certificate in PEM (never the private key); available from READY", nullptr, ro);

@@ -18,6 +18,7 @@
 namespace gstdtls {
 
 inline constexpr guint kDefaultCertificateLifetime = 30 * 24 * 3600;  // seconds, as the core's
+inline constexpr guint kDefaultCertificateExpiryWarning = 7 * 24 * 3600;  // seconds
 // 1 MiB ≈ 850 packets of 1 200 bytes, ≈ 70 ms at 10 Mbit/s; the kernel doubles the value it
 // stores and caps the request at net.core.rmem_max / wmem_max.
 inline constexpr guint kDefaultSocketBufferSize = 1 << 20;
@@ -41,6 +42,8 @@ struct Settings {
   std::string certificate_file;
   GstDtlsTransportBinKeyType key_type = GST_DTLS_TRANSPORT_BIN_KEY_TYPE_ECDSA_P256;
   guint certificate_lifetime = kDefaultCertificateLifetime;
+  // Tell the application this long before notAfter (at most a tenth of the lifetime).
+  guint certificate_expiry_warning = kDefaultCertificateExpiryWarning;
   std::vector<dtlstransport::Fingerprint> remote_fingerprints;
   std::vector<dtlstransport::SrtpProfile> srtp_profiles = dtlstransport::default_srtp_profiles();
   guint mtu = default_mtu();

@@ -186,6 +186,36 @@ TEST(CertificateGenerate, CustomLifetime) {
   EXPECT_LE(ahead, 3650LL * 86400 + 60);
 }
 
+TEST(CertificateDates, AccessorsReadTheValidityPeriod) {
+  const auto now = std::chrono::system_clock::now();
+  CertificateOptions options;
+  options.lifetime = 2h;
+  Certificate certificate = generate_or_die(options);
+  EXPECT_NEAR(std::chrono::duration<double>(certificate.not_after() - now).count(), 7200, 60);
+  EXPECT_NEAR(std::chrono::duration<double>(now - certificate.not_before()).count(), 86400, 60);
+  EXPECT_TRUE(certificate.check_validity(now));
+}
+
+TEST(CertificateDates, ValidityCheckNamesWhichLimitAndWhen) {
+  const auto now = std::chrono::system_clock::now();
+  CertificateOptions options;
+  options.lifetime = 48h;
+  options.not_before = now + 24h;  // not yet valid
+  Certificate future = generate_or_die(options);
+  Status early = future.check_validity(now);
+  ASSERT_FALSE(early);
+  EXPECT_EQ(early.error().message, "not valid before " + utc_text(now + 24h));
+  EXPECT_TRUE(future.check_validity(now + 25h));
+  Status late = future.check_validity(now + 49h);
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().message.rfind("expired on ", 0), 0u) << late.error().message;
+  EXPECT_EQ(late.error().message, "expired on " + utc_text(future.not_after()));
+}
+
+TEST(CertificateDates, UtcTextIsIsoLikeUtc) {
+  EXPECT_EQ(utc_text(std::chrono::system_clock::from_time_t(0)), "1970-01-01 00:00:00 UTC");
+}
+
 TEST(CertificateGenerate, RejectsNonPositiveLifetimeAndEmptyName) {
   CertificateOptions options;
   options.lifetime = 0s;
