@@ -162,9 +162,9 @@ Result<Certificate> Certificate::generate(const CertificateOptions& options) {
 
   // X509_time_adj_ex splits the offset into days and seconds, so long lifetimes cannot overflow.
   const long long lifetime = options.lifetime.count();
-  const time_t not_before =
-      options.not_before ? std::chrono::system_clock::to_time_t(*options.not_before)
-                         : std::time(nullptr) - kNotBeforeSkewSeconds;
+  const time_t not_before = options.not_before
+                                ? std::chrono::system_clock::to_time_t(*options.not_before)
+                                : std::time(nullptr) - kNotBeforeSkewSeconds;
   if (ASN1_TIME_set(X509_getm_notBefore(certificate.get()), not_before) == nullptr ||
       X509_time_adj_ex(X509_getm_notAfter(certificate.get()), static_cast<int>(lifetime / 86400),
                        static_cast<long>(lifetime % 86400), nullptr) == nullptr) {

@@ -28,9 +28,7 @@ size_t read_u24(std::span<const uint8_t> bytes, size_t offset) {
 // hello_request 0, client_hello 1, server_hello 2, hello_verify_request 3, new_session_ticket 4,
 // certificate 11, server_key_exchange 12, certificate_request 13, server_hello_done 14,
 // certificate_verify 15, client_key_exchange 16. Finished (20) always follows ChangeCipherSpec.
-bool is_plaintext_handshake_type(uint8_t type) {
-  return type <= 4 || (type >= 11 && type <= 16);
-}
+bool is_plaintext_handshake_type(uint8_t type) { return type <= 4 || (type >= 11 && type <= 16); }
 
 // Whether an epoch-0 (plaintext) record's body is what its content type allows. Nothing protects
 // a plaintext record, so one that OpenSSL would reject as malformed is discarded here instead of

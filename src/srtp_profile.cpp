@@ -103,8 +103,8 @@ Result<std::vector<SrtpProfile>> parse_srtp_profiles(std::string_view colon_sepa
     }
     for (SrtpProfile seen : profiles) {
       if (seen == *profile) {
-        return Error{"duplicate SRTP profile '" + abbreviate(item) + "' in '" +
-                     abbreviate(whole) + "'"};
+        return Error{"duplicate SRTP profile '" + abbreviate(item) + "' in '" + abbreviate(whole) +
+                     "'"};
       }
     }
     profiles.push_back(*profile);

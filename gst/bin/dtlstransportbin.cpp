@@ -522,8 +522,7 @@ void post_element_message(GstDtlsTransportBin* self, const char* name, const cha
   va_start(args, first_field);
   GstStructure* structure = gst_structure_new_valist(name, first_field, args);
   va_end(args);
-  gst_element_post_message(GST_ELEMENT(self),
-                           gst_message_new_element(GST_OBJECT(self), structure));
+  gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), structure));
 }
 
 void warn(GstDtlsTransportBin* self, const char* format, ...) {

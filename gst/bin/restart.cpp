@@ -49,14 +49,14 @@ void schedule_locked(GstDtlsTransportBin* self, Step step, guint delay_ms) {
   GMainContext* context = shared_main_context_acquire();
   GSource* source = g_timeout_source_new(delay_ms);
   g_source_set_priority(source, G_PRIORITY_DEFAULT);
-  g_source_set_callback(
-      source, run_step, new Pending{GST_DTLS_TRANSPORT_BIN(gst_object_ref(self)), step},
-      [](gpointer data) {
-        auto* pending = static_cast<Pending*>(data);
-        gst_object_unref(pending->self);
-        delete pending;
-        shared_main_context_release();
-      });
+  g_source_set_callback(source, run_step,
+                        new Pending{GST_DTLS_TRANSPORT_BIN(gst_object_ref(self)), step},
+                        [](gpointer data) {
+                          auto* pending = static_cast<Pending*>(data);
+                          gst_object_unref(pending->self);
+                          delete pending;
+                          shared_main_context_release();
+                        });
   g_source_attach(source, context);
   g_main_context_unref(context);
   impl.restart.source = source;  // our reference, dropped when it is done or cancelled

@@ -17,7 +17,7 @@
 
 namespace gstdtls {
 
-inline constexpr guint kDefaultCertificateLifetime = 30 * 24 * 3600;  // seconds, as the core's
+inline constexpr guint kDefaultCertificateLifetime = 30 * 24 * 3600;      // seconds, as the core's
 inline constexpr guint kDefaultCertificateExpiryWarning = 7 * 24 * 3600;  // seconds
 // 1 MiB ≈ 850 packets of 1 200 bytes, ≈ 70 ms at 10 Mbit/s; the kernel doubles the value it
 // stores and caps the request at net.core.rmem_max / wmem_max.

@@ -107,8 +107,8 @@ std::shared_ptr<IceTransport> IceTransport::create(const IceSettings& settings, 
   // the selected pair every 4–6 s and declares the component failed when none has been answered
   // for 10 s (0.1.21's constant; RFC 7675 §5.1 says 30 s, later libnice too); it then sends
   // nothing more on it. Without it a dead peer is never noticed.
-  NiceAgent* agent = nice_agent_new_full(context, NICE_COMPATIBILITY_RFC5245,
-                                         NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+  NiceAgent* agent =
+      nice_agent_new_full(context, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_CONSENT_FRESHNESS);
   g_object_set(agent, "controlling-mode", settings.controlling, "ice-tcp", FALSE, "upnp", FALSE,
                "stun-pacing-timer", kStunPacingMs, "stun-max-retransmissions",
                kStunMaxRetransmissions, "idle-timeout", kNominationWaitMs, nullptr);
@@ -477,9 +477,8 @@ void IceTransport::rearm_consent() {
     std::lock_guard lock(mutex_);
     reselecting_ = true;
   }
-  const bool rearmed = nice_agent_set_selected_pair(agent_, stream_, kComponent,
-                                                    local_foundation.c_str(),
-                                                    remote_foundation.c_str());
+  const bool rearmed = nice_agent_set_selected_pair(
+      agent_, stream_, kComponent, local_foundation.c_str(), remote_foundation.c_str());
   {
     std::lock_guard lock(mutex_);
     reselecting_ = false;
@@ -554,7 +553,8 @@ void IceTransport::start_consent_grace() {
               "checks for 30 s, RFC 7675)");
         return G_SOURCE_REMOVE;
       },
-      new Grace{weak_from_this(), episode}, [](gpointer data) { delete static_cast<Grace*>(data); });
+      new Grace{weak_from_this(), episode},
+      [](gpointer data) { delete static_cast<Grace*>(data); });
   g_source_attach(source, context_);
   g_source_unref(source);
 }

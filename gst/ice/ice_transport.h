@@ -130,7 +130,7 @@ class IceTransport : public std::enable_shared_from_this<IceTransport> {
   // re-arms the pair; consent_losses_ counts them, so a check can tell whether one came since.
   unsigned consent_losses_ = 0;
   unsigned consent_episode_ = 0;  // disconnected periods so far; each has its own grace
-  bool reselecting_ = false;     // our own nice_agent_set_selected_pair() is running
+  bool reselecting_ = false;      // our own nice_agent_set_selected_pair() is running
   bool consent_expired_ = false;  // 30 s without consent: failed until restart()
   GstDtlsTransportBinIceState state_before_loss_ = GST_DTLS_TRANSPORT_BIN_ICE_STATE_COMPLETED;
   std::vector<std::string> local_candidates_;

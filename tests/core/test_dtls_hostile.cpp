@@ -132,19 +132,18 @@ TEST_P(DtlsHostile, NoUnauthenticatedDatagramEndsAConnectedAssociation) {
   EXPECT_GT(link.a().discarded_records(), 0u);
 }
 
-
 // A well-formed plaintext fatal alert: what a peer that rejects us sends during the handshake
 // (e.g. bad_certificate), indistinguishable from a forged one.
 bool is_plaintext_fatal_alert(const Bytes& datagram) {
-  return datagram.size() == kDtlsRecordHeaderLength + 2 && datagram[0] == 21 &&
-         datagram[3] == 0 && datagram[4] == 0 && datagram[kDtlsRecordHeaderLength] == 2;
+  return datagram.size() == kDtlsRecordHeaderLength + 2 && datagram[0] == 21 && datagram[3] == 0 &&
+         datagram[4] == 0 && datagram[kDtlsRecordHeaderLength] == 2;
 }
 
 // A well-formed plaintext ChangeCipherSpec: legitimate once per direction in every handshake;
 // one forged at the wrong moment moves OpenSSL's read epoch early and stalls the handshake.
 bool is_plaintext_change_cipher_spec(const Bytes& datagram) {
-  return datagram.size() == kDtlsRecordHeaderLength + 1 && datagram[0] == 20 &&
-         datagram[3] == 0 && datagram[4] == 0 && datagram[kDtlsRecordHeaderLength] == 1;
+  return datagram.size() == kDtlsRecordHeaderLength + 1 && datagram[0] == 20 && datagram[3] == 0 &&
+         datagram[4] == 0 && datagram[kDtlsRecordHeaderLength] == 1;
 }
 
 TEST_P(DtlsHostile, NoMalformedDatagramFailsAHandshake) {

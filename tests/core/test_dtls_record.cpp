@@ -39,9 +39,9 @@ Bytes plaintext(uint8_t type, size_t body = 30, uint16_t version = 0xfefd) {
   auto payload = bytes.begin() + kDtlsRecordHeaderLength;
   if (type == 22 && body >= 12) {
     const size_t length = body - 12;
-    const uint8_t header[12] = {2, 0, static_cast<uint8_t>(length >> 8), static_cast<uint8_t>(length),
-                                0, 0, 0, 0, 0, 0, static_cast<uint8_t>(length >> 8),
-                                static_cast<uint8_t>(length)};
+    const uint8_t header[12] = {
+        2, 0, static_cast<uint8_t>(length >> 8), static_cast<uint8_t>(length), 0, 0, 0, 0,
+        0, 0, static_cast<uint8_t>(length >> 8), static_cast<uint8_t>(length)};
     std::copy(std::begin(header), std::end(header), payload);
   } else if (type == 20 && body == 1) {
     payload[0] = 1;
@@ -139,9 +139,9 @@ TEST(DtlsRecordScreen, DiscardsMalformedPlaintext) {
     EXPECT_EQ(discarded(trailing), 1u);
     Bytes change = plaintext(20, 1);
     change[kDtlsRecordHeaderLength] = 2;
-    EXPECT_EQ(discarded(change), 1u);              // ChangeCipherSpec must be the byte 1
-    EXPECT_EQ(discarded(plaintext(20, 2)), 1u);    // and only that byte
-    EXPECT_EQ(discarded(plaintext(21, 3)), 1u);    // an alert is two bytes
+    EXPECT_EQ(discarded(change), 1u);            // ChangeCipherSpec must be the byte 1
+    EXPECT_EQ(discarded(plaintext(20, 2)), 1u);  // and only that byte
+    EXPECT_EQ(discarded(plaintext(21, 3)), 1u);  // an alert is two bytes
     Bytes warning = plaintext(21, 2);
     warning[kDtlsRecordHeaderLength] = 1;  // close_notify and other warnings: never plaintext
     warning[kDtlsRecordHeaderLength + 1] = 0;

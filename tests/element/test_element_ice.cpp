@@ -188,8 +188,8 @@ GST_START_TEST(test_restart_ice_keeps_dtls_and_srtp) {
   g_print("restart-ice: %" G_GUINT64_FORMAT " RTP packets sent every 5 ms, %" G_GUINT64_FORMAT
           " received; largest gap %.1f ms\n",
           pushed, received, static_cast<double>(gap.largest) / 1000.0);
-  fail_unless(received > 0 && received + 5 >= pushed, "pushed %" G_GUINT64_FORMAT
-              ", received %" G_GUINT64_FORMAT, pushed, received);
+  fail_unless(received > 0 && received + 5 >= pushed,
+              "pushed %" G_GUINT64_FORMAT ", received %" G_GUINT64_FORMAT, pushed, received);
   send_rtp_and_check(pair.b(), pair.a(), 5, 0x0b0000e1);  // and the other way, after the restart
   for (Side* side : {&pair.a(), &pair.b()}) {
     fail_unless_equals_int(side->state(), kConnected);
@@ -224,8 +224,8 @@ GST_START_TEST(test_ice_failure_before_dtls_fails_transport) {
   fail_unless(gst_element_set_state(pair.a().pipeline, GST_STATE_PLAYING) !=
               GST_STATE_CHANGE_FAILURE);
   // Port 9 (discard) on loopback: nothing listens, nothing answers.
-  g_object_set(pair.a().bin, "remote-candidates", "candidate:1 1 UDP 2130706431 127.0.0.1 9 typ host",
-               nullptr);
+  g_object_set(pair.a().bin, "remote-candidates",
+               "candidate:1 1 UDP 2130706431 127.0.0.1 9 typ host", nullptr);
   fail_unless(pair.wait_state(pair.a(), kFailed, 45 * G_USEC_PER_SEC), "not failed:\n%s",
               pair.a().describe().c_str());
   fail_unless_equals_int(pair.a().enum_property("ice-state"), kIceFailed);

@@ -19,7 +19,6 @@ void connect_pair(Pair& pair) {
   fail_unless(pair.wait_connected(&why), "not connected:\n%s", why.c_str());
 }
 
-
 // Fixed ports, as a static configuration has them: a side that comes back is where it was.
 // Returns B's port.
 guint fix_ports(Pair& pair) {
@@ -28,7 +27,6 @@ guint fix_ports(Pair& pair) {
   g_object_set(pair.b().bin, "min-port", base + 1, "max-port", base + 1, nullptr);
   return base + 1;
 }
-
 
 }  // namespace
 
@@ -42,9 +40,8 @@ GST_START_TEST(test_leaving_playing_sends_close_notify) {
     send_rtp_and_check(pair.a(), pair.b(), 3, 0x0a0000c5);
     // PAUSED is asynchronous (the appsinks wait for preroll): it never completes here.
     fail_if(gst_element_set_state(pair.b().pipeline, target) == GST_STATE_CHANGE_FAILURE);
-    fail_unless(pair.wait_state(pair.a(), kClosed, 5 * G_USEC_PER_SEC),
-                "A after B went to %s:\n%s", gst_element_state_get_name(target),
-                pair.a().describe().c_str());
+    fail_unless(pair.wait_state(pair.a(), kClosed, 5 * G_USEC_PER_SEC), "A after B went to %s:\n%s",
+                gst_element_state_get_name(target), pair.a().describe().c_str());
     fail_unless_equals_int(pair.a().count_state_changes(kFailed), 0);
     if (target == GST_STATE_PAUSED) fail_unless_equals_int(pair.b().state(), kClosed);
   }
@@ -72,16 +69,20 @@ GST_START_TEST(test_auto_restart_heals_when_the_peer_returns) {
 
   fail_unless_equals_int(gst_element_set_state(pair.b().pipeline, GST_STATE_NULL),
                          GST_STATE_CHANGE_SUCCESS);
-  fail_unless(pair.wait_until([&] {
-    return pair.a().count_element_messages("dtlstransport-restart") >= 1;
-  }, 5 * G_USEC_PER_SEC), "A did not restart:\n%s", pair.a().describe().c_str());
+  fail_unless(
+      pair.wait_until([&] { return pair.a().count_element_messages("dtlstransport-restart") >= 1; },
+                      5 * G_USEC_PER_SEC),
+      "A did not restart:\n%s", pair.a().describe().c_str());
   fail_unless(pair.wait_until([&] { return udp_port_free(b_port); }, 5 * G_USEC_PER_SEC));
   fail_unless_equals_int(gst_element_set_state(pair.b().pipeline, GST_STATE_PLAYING),
                          GST_STATE_CHANGE_SUCCESS);
-  fail_unless(pair.wait_until([&] {
-    return pair.a().count_state_changes(kConnected) >= 2 &&
-           pair.b().count_state_changes(kConnected) >= 2;
-  }, 30 * G_USEC_PER_SEC), "not connected again:\n%s\n%s", pair.a().describe().c_str(),
+  fail_unless(pair.wait_until(
+                  [&] {
+                    return pair.a().count_state_changes(kConnected) >= 2 &&
+                           pair.b().count_state_changes(kConnected) >= 2;
+                  },
+                  30 * G_USEC_PER_SEC),
+              "not connected again:\n%s\n%s", pair.a().describe().c_str(),
               pair.b().describe().c_str());
   send_rtp_and_check(pair.a(), pair.b(), 5, 0x0a0000c7);
   send_rtp_and_check(pair.b(), pair.a(), 5, 0x0b0000c7);

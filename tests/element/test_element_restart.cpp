@@ -1,9 +1,9 @@
 // One side "crashes" (its bin goes to NULL with everything it sends dropped, so no close_notify
 // leaves, as when a process is killed) and comes back with the same configuration (certificate,
 // ports, ICE credentials, remote parameters) while the other stays PLAYING, for each DTLS role of
-// the survivor: both are connected again, media flows both ways with fresh keys, and the survivor saw
-// no state change, one dtlstransport-reconnected message and counts one reconnect.
-// pair.h (and the C++ library) first: gstcheck.h defines a `fail` macro that breaks <ios>.
+// the survivor: both are connected again, media flows both ways with fresh keys, and the survivor
+// saw no state change, one dtlstransport-reconnected message and counts one reconnect. pair.h (and
+// the C++ library) first: gstcheck.h defines a `fail` macro that breaks <ios>.
 #include <string>
 
 #include "pair.h"
