@@ -141,10 +141,23 @@ std::shared_ptr<IceTransport> current_ice(GstDtlsTransportBin* self);
 // A run's steps, in the order the state changes take them (see the Phase above): NULL→READY,
 // READY→PAUSED, entering PLAYING, and back to NULL. The first two post an error and return false
 // when they cannot.
+// run.cpp. The steps of a run:
 bool create_run(GstDtlsTransportBin* self);
 bool prepare_transport(GstDtlsTransportBin* self);
 void play_run(GstDtlsTransportBin* self);
 void destroy_run(GstDtlsTransportBin* self);
+// Moves the run between Prepared and Playing; returns the ICE transport when DTLS can start now.
+std::shared_ptr<IceTransport> set_playing(GstDtlsTransportBin* self, bool playing);
+// Leaving PLAYING ends a started DTLS transport with close_notify (the next PLAYING makes anew).
+void end_dtls_on_leaving_playing(GstDtlsTransportBin* self);
+// Queued on the shared context, never run inside a libnice callback or a state change, and
+// ignored if the run has changed since: DTLS starts once ICE has a pair; ICE failed (no pair
+// worked, or consent expired) fails the DTLS transport with TransportLost.
+void schedule_start_dtls(GstDtlsTransportBin* self, const std::shared_ptr<IceTransport>& ice);
+void schedule_transport_lost(GstDtlsTransportBin* self, const std::shared_ptr<IceTransport>& ice,
+                             const std::string& detail);
+// dtlstransportbin.cpp: what the run's ICE agent tells the element (signals, notifies, DTLS start).
+IceEvents ice_events(GstDtlsTransportBin* self);
 // Posts an element message named `name` with the given fields (gst_structure_new_valist).
 void post_element_message(GstDtlsTransportBin* self, const char* name, const char* first_field,
                           ...) G_GNUC_NULL_TERMINATED;
