@@ -34,9 +34,17 @@ constexpr guint kNominationWaitMs = 12000;
 // libnice 0.1.21 declares consent lost 10 s after the last answer; RFC 7675 §5.1 allows 30.
 constexpr guint kLibniceConsentMs = 10000;
 constexpr guint kConsentGraceMs = 20000;
-// After re-arming, consent holds if libnice has not declared it lost again within its limit (and
-// a consent check interval of slack: checks go every 4–6 s).
-constexpr guint kConsentRegainedMs = kLibniceConsentMs + 6000;
+// After re-arming, libnice starts its 10 s consent clock at its next consent check (checks go
+// every 4–6 s, RFC 7675 §5.1's 0.8–1.2 × 5 s), so a peer that stays silent is declared lost again
+// 10–16 s after the re-arm. Consent holds if no loss came within that, plus 3 s for timers that
+// run late on a loaded machine: 16 s alone made a dead peer look regained when libnice's tick came
+// a little after 16 s, and its failure then took another grace. The check must still come before
+// the grace ends, or a pair that did come back would be declared failed.
+constexpr guint kConsentCheckMaxIntervalMs = 6000;
+constexpr guint kTimerSlackMs = 3000;
+constexpr guint kConsentRegainedMs = kLibniceConsentMs + kConsentCheckMaxIntervalMs + kTimerSlackMs;
+static_assert(kConsentRegainedMs < kConsentGraceMs,
+              "consent must be known regained before the grace ends");
 
 struct ResolvedServer {
   IceServerUrl url;

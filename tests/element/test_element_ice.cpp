@@ -55,6 +55,12 @@ struct IceStates {
     std::lock_guard lock(mutex);
     seen.clear();
   }
+  // The states seen after the first `state`, in order.
+  std::vector<int> after(int state) {
+    std::lock_guard lock(mutex);
+    auto first = std::find(seen.begin(), seen.end(), state);
+    return first == seen.end() ? std::vector<int>{} : std::vector<int>(first + 1, seen.end());
+  }
 };
 
 // on-local-candidate and on-gathering-done emissions.
@@ -257,6 +263,12 @@ GST_START_TEST(test_dead_peer_fails_by_consent) {
   g_print("dead peer: A failed %.1f s after B went away\n",
           static_cast<double>(g_get_monotonic_time() - death) / G_USEC_PER_SEC);
   fail_unless_equals_int(pair.a().enum_property("ice-state"), kIceFailed);
+  // Disconnected, then failed: a peer that never answered was never taken for back (a consent
+  // "regained" before libnice's next loss came would restore connected and restart the grace).
+  const std::vector<int> later = ice_a.after(kIceDisconnected);
+  fail_unless(later == std::vector<int>{kIceFailed},
+              "after disconnected, ice-state went through %zu states, not just failed",
+              later.size());
   fail_unless(pair.a().has_warning({"transport lost", "consent expired"}), "%s",
               pair.a().describe().c_str());
   // RFC 7675 §5.1: nothing more is sent.
