@@ -118,6 +118,9 @@ GstDtlsTransportBinRole from_core_role(dtlstransport::DtlsRole role);
 // NULL→READY: settings that are each valid but cannot be used (a rejected certificate, min-port
 // above max-port). Posts an ERROR saying which and returns false.
 bool check_settings_at_ready(GstDtlsTransportBin* self);
+// descriptors.cpp: NULL→READY: whether this transport's file descriptors fit under
+// RLIMIT_NOFILE (GLib aborts the process when a wakeup cannot be made); posts an ERROR if not.
+bool check_descriptors_at_ready(GstDtlsTransportBin* self);
 
 // stats.cpp: the `stats` property's structure.
 GstStructure* make_stats(GstDtlsTransportBin* self);

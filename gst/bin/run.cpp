@@ -162,7 +162,9 @@ void schedule_transport_lost(GstDtlsTransportBin* self, const std::shared_ptr<Ic
 bool create_run(GstDtlsTransportBin* self) {
   BinImpl& impl = impl_of(self);
   post_unposted_warnings(self);
-  if (!check_settings_at_ready(self) || !prepare_identity(self)) return false;
+  if (!check_settings_at_ready(self) || !check_descriptors_at_ready(self) ||
+      !prepare_identity(self))
+    return false;
   if (!create_nice_elements(self)) return false;
   std::optional<dt::Certificate> certificate;
   dt::CertificateOptions options;
