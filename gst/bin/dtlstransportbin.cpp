@@ -123,12 +123,15 @@ void on_dtls_state(GstDtlsTransportBin* self, dt::DtlsState state, dt::FailureRe
                    const std::string& detail) {
   GST_INFO_OBJECT(self, "DTLS %s%s%s", dt::dtls_state_name(state), detail.empty() ? "" : ": ",
                   detail.c_str());
-  notify(self, PROP_STATE);
+  // What was negotiated is logged before anyone can see `connected`.
   if (state == dt::DtlsState::Connected) {
     const EndpointInfo info = endpoint_info(self->endpoint);
     GST_INFO_OBJECT(self, "DTLS connected: role %s, %s, cipher %s, SRTP profile %s",
                     dt::dtls_role_name(info.role), info.dtls_version.c_str(), info.cipher.c_str(),
                     info.srtp_profile.c_str());
+  }
+  notify(self, PROP_STATE);
+  if (state == dt::DtlsState::Connected) {
     notify(self, PROP_DTLS_ROLE);
     notify(self, PROP_SRTP_PROFILE);
     notify(self, PROP_REMOTE_CERTIFICATE);

@@ -98,6 +98,7 @@ GST_START_TEST(test_descriptor_limit_fails_state_change_not_process) {
   gst_element_set_bus(bin, bus);
   fail_unless_equals_int(gst_element_set_state(bin, GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
   gst_element_set_state(bin, GST_STATE_NULL);
+  gst_bus_set_flushing(bus, TRUE);
   gst_object_unref(bin);
   gst_object_unref(bus);
 }
