@@ -1,28 +1,40 @@
 #!/usr/bin/env python3
-"""TURN relay and STUN: dtlstransportbin's turn-server / stun-server against a real coturn.
+"""TURN relay and STUN: dtlstransportbin's turn-server / add-turn-server / ice-transport-policy /
+stun-server against a real coturn.
 
-The test starts Debian's coturn (`turnserver`, package coturn) on 127.0.0.1 with a free port and one
-long-term-credential user (RFC 8489 §9.2, RFC 8656 §3.1) and runs three cases, two bins in one
-process each time, both with local-addresses=127.0.0.1:
+The test starts Debian's coturn (`turnserver`, package coturn) twice on 127.0.0.1, each with a free
+port and one long-term-credential user (RFC 8489 §9.2, RFC 8656 §3.1): one listening on UDP and
+TCP, one on TCP only (--no-udp). Media cases run two bins in one process, both with
+local-addresses=127.0.0.1:
 
-  relay      turn-server=turn://u:p@127.0.0.1:PORT. Only the candidates announced as "typ relay"
-             are handed to the peer, and each NiceAgent (`ice-agent`) gets force-relay, so only
-             pairs whose local end is the relay are checked: all traffic goes through coturn. Pass
-             when both bins gathered, are connected, 50 RTP packets (appsrc -> SRTP -> appsink,
-             checked byte for byte) arrived each way, each bin's selected local-candidate (stats)
-             is its relay candidate, and coturn logged the two allocations.
-  stun+turn  the same plus stun-server=stun://127.0.0.1:PORT (the test first checks that coturn
-             answers Binding requests). On loopback there is no NAT: the server-reflexive address
-             equals the host candidate's, so libnice drops it as redundant (RFC 8445 §5.1.3) and
-             no "typ srflx" is announced. The case asserts that coturn answered a Binding request
-             from each agent (the stun-server was used) and that media flows, without
-             force-relay: ICE may then pick a direct pair (see relay_case), so the selected pair's
-             type is only printed.
-  bad-pass   turn-server=turn://u:WRONG@...: coturn answers 401, libnice gives up silently (no
-             signal, no error): gathering completes with the host candidate only, coturn's log
-             shows the 401s (so the server was reached) and no successful allocation, and the
-             element posts a warning saying the TURN server gave no relay candidate (without the
-             password).
+  relay           turn-server=turn://u:p@127.0.0.1:PORT ice-transport-policy=relay, every announced
+                  candidate handed to the peer. Pass when both bins gathered, are connected, 50 RTP
+                  packets (appsrc -> SRTP -> appsink, checked byte for byte) arrived each way, each
+                  bin announced only relay candidates, its selected local candidate (stats) is its
+                  relay, and coturn logged the allocations. (Without the policy, ICE on loopback
+                  finds a direct pair, even through a peer-reflexive address.)
+  stun+turn       policy all, stun-server=stun://127.0.0.1:PORT too, only relay candidates handed
+                  over. On loopback there is no NAT: the server-reflexive address equals the host
+                  candidate's, so libnice drops it as redundant (RFC 8445 §5.1.3). The case asserts
+                  a host and a relay candidate, that coturn answered a Binding request from each
+                  agent (the stun-server was used) and that media flows.
+  bad-pass        turn-server=turn://u:WRONG@...: coturn answers 401, libnice gives up silently:
+                  gathering completes with the host candidate only, coturn's log shows the 401s and
+                  no allocation, and the element warns that the server gave no relay candidate
+                  (without the password).
+  relay-tcp       turn-server="turn://u:p@127.0.0.1:PORT?transport=tcp" to the TCP-only coturn,
+                  policy relay: connects as in `relay`; coturn logged the TCP clients and the
+                  allocations (it has no UDP listener, so they came over TCP).
+  two-servers     policy relay, no turn-server; add-turn-server twice: first a port nobody listens
+                  on, then the real coturn. Connects through the real one; each bin posts exactly
+                  one warning, naming the dead server.
+  relay-no-turn   policy relay and no TURN server: NULL->READY fails with an ERROR saying so; with
+                  only a turns:// server (refused: libnice has no TLS for TURN) it fails saying no
+                  server can be used, after a warning saying why.
+  add-turn-server malformed and unusable URLs (bad port, unknown transport, turns://, no host,
+                  scheme twice, stun://) are refused (FALSE) with a warning naming the problem and
+                  never the password; eight good ones are taken, a repeat and a ninth refused; in
+                  READY a server is taken with a warning that it waits for the next run.
 
 coturn is killed (its process group) at the end, and by the kernel if this process dies first.
 Skipped (exit 77) when `turnserver` is not installed.
@@ -578,7 +590,8 @@ def add_turn_server_case():
             for i in range(8)]
     for url in good:
         if not element.emit("add-turn-server", url):
-            errors.append(f"a good URL was refused: {bus_messages(pipeline, Gst.MessageType.WARNING)}")
+            said = bus_messages(pipeline, Gst.MessageType.WARNING)
+            errors.append(f"a good URL was refused: {said}")
     for url, why in ((good[0], "already configured"), (good[0].replace("u0:", "u9:"),
                                                         "at most 8 TURN servers")):
         accepted = element.emit("add-turn-server", url)
@@ -587,6 +600,19 @@ def add_turn_server_case():
         if accepted or not any(why in text for text in said):
             errors.append(f"expected a refusal saying '{why}', got {accepted}, {said}")
     pipeline.set_state(Gst.State.NULL)
+    # In READY the agent exists and gathers: the server is stored for the next run, and a warning
+    # says it is not used by this one.
+    element = Gst.ElementFactory.make("dtlstransportbin", "b")
+    element.set_property("local-addresses", "127.0.0.1")
+    pipeline = single_bin_pipeline(element)
+    pipeline.set_state(Gst.State.READY)
+    accepted = element.emit("add-turn-server", f"turn://u:{SECRET}@127.0.0.1:3478")
+    said = bus_messages(pipeline, Gst.MessageType.WARNING)
+    pipeline.set_state(Gst.State.NULL)
+    log(f"add-turn-server in READY -> {accepted}; {said}")
+    if not accepted or not any("used only after the next NULL state" in text for text in said):
+        errors.append(f"in READY: expected TRUE and a warning that the server waits for the next "
+                      f"run, got {accepted}, {said}")
     return errors
 
 
