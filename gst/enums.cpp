@@ -57,3 +57,11 @@ DEFINE_ENUM_TYPE(gst_dtls_transport_bin_ice_gathering_state_get_type,
 DEFINE_ENUM_TYPE(gst_dtls_transport_bin_key_type_get_type, "GstDtlsTransportBinKeyType",
                  {GST_DTLS_TRANSPORT_BIN_KEY_TYPE_ECDSA_P256, "ECDSA on curve P-256", "ecdsa-p256"},
                  {GST_DTLS_TRANSPORT_BIN_KEY_TYPE_RSA_2048, "RSA 2048 bits", "rsa-2048"})
+
+DEFINE_ENUM_TYPE(gst_dtls_transport_bin_ice_transport_policy_get_type,
+                 "GstDtlsTransportBinIceTransportPolicy",
+                 {GST_DTLS_TRANSPORT_BIN_ICE_TRANSPORT_POLICY_ALL,
+                  "All: host, server-reflexive and relayed candidates", "all"},
+                 {GST_DTLS_TRANSPORT_BIN_ICE_TRANSPORT_POLICY_RELAY,
+                  "Relay: only relayed candidates (TURN), the peer never learns our addresses",
+                  "relay"})

@@ -42,11 +42,17 @@ typedef enum {
   GST_DTLS_TRANSPORT_BIN_KEY_TYPE_RSA_2048,
 } GstDtlsTransportBinKeyType;
 
+typedef enum {
+  GST_DTLS_TRANSPORT_BIN_ICE_TRANSPORT_POLICY_ALL,
+  GST_DTLS_TRANSPORT_BIN_ICE_TRANSPORT_POLICY_RELAY,
+} GstDtlsTransportBinIceTransportPolicy;
+
 GType gst_dtls_transport_bin_role_get_type(void);
 GType gst_dtls_transport_bin_state_get_type(void);
 GType gst_dtls_transport_bin_ice_state_get_type(void);
 GType gst_dtls_transport_bin_ice_gathering_state_get_type(void);
 GType gst_dtls_transport_bin_key_type_get_type(void);
+GType gst_dtls_transport_bin_ice_transport_policy_get_type(void);
 
 #define GST_TYPE_DTLS_TRANSPORT_BIN_ROLE (gst_dtls_transport_bin_role_get_type())
 #define GST_TYPE_DTLS_TRANSPORT_BIN_STATE (gst_dtls_transport_bin_state_get_type())
@@ -54,5 +60,7 @@ GType gst_dtls_transport_bin_key_type_get_type(void);
 #define GST_TYPE_DTLS_TRANSPORT_BIN_ICE_GATHERING_STATE \
   (gst_dtls_transport_bin_ice_gathering_state_get_type())
 #define GST_TYPE_DTLS_TRANSPORT_BIN_KEY_TYPE (gst_dtls_transport_bin_key_type_get_type())
+#define GST_TYPE_DTLS_TRANSPORT_BIN_ICE_TRANSPORT_POLICY \
+  (gst_dtls_transport_bin_ice_transport_policy_get_type())
 
 G_END_DECLS

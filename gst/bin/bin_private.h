@@ -105,6 +105,7 @@ enum {
   PROP_AUTO_RESTART,
   PROP_CERTIFICATE_EXPIRES,
   PROP_CERTIFICATE_EXPIRY_WARNING,
+  PROP_ICE_TRANSPORT_POLICY,
   N_PROPERTIES
 };
 
@@ -116,7 +117,8 @@ void notify(GstDtlsTransportBin* self, int property);  // call with no lock held
 GstDtlsTransportBinState from_core_state(dtlstransport::DtlsState state);
 GstDtlsTransportBinRole from_core_role(dtlstransport::DtlsRole role);
 // NULL→READY: settings that are each valid but cannot be used (a rejected certificate, min-port
-// above max-port). Posts an ERROR saying which and returns false.
+// above max-port, ice-transport-policy=relay without a TURN server). Posts an ERROR saying which
+// and returns false.
 bool check_settings_at_ready(GstDtlsTransportBin* self);
 // descriptors.cpp: NULL→READY: whether this transport's file descriptors fit under
 // RLIMIT_NOFILE (GLib aborts the process when a wakeup cannot be made); posts an ERROR if not.
@@ -133,6 +135,9 @@ void warn(GstDtlsTransportBin* self, const char* format, ...) G_GNUC_PRINTF(2, 3
 inline constexpr size_t kMaxWarningBytes = 1024;
 // NULL→READY: posts on the bus the warnings given while there was none.
 void post_unposted_warnings(GstDtlsTransportBin* self);
+// add-turn-server: checks the URL and stores it for the runs that begin after; false (and a
+// warning that never shows the credentials) when it cannot be used.
+bool add_turn_server(GstDtlsTransportBin* self, const char* url);
 // Stores one remote candidate line (add-remote-candidate, remote-candidates) and hands it to
 // libnice when it can; false (and a warning) when the line is unusable.
 bool add_remote_candidate(GstDtlsTransportBin* self, const char* text);

@@ -1,5 +1,6 @@
 // File descriptors a transport takes (docs/performance.md): a UDP socket per local address
-// (libnice gathers a host candidate on each, and a TURN allocation over TCP adds one), and two
+// (libnice gathers a host candidate on each, and a TURN allocation over TCP adds one: every TURN
+// server, turn-server and add-turn-server's, is counted as one more per address), and two
 // wakeups (eventfds) of the main contexts nicesrc and its streaming need. GLib aborts the whole
 // process when it cannot create a wakeup ("Creating pipes for GWakeup: Too many open files"), so
 // NULL→READY checks first that this transport fits under RLIMIT_NOFILE with some to spare, and
@@ -49,7 +50,7 @@ bool check_descriptors_at_ready(GstDtlsTransportBin* self) {
     BinImpl& impl = impl_of(self);
     std::lock_guard lock(impl.lock);
     addresses = static_cast<unsigned>(impl.settings.local_addresses.size());
-    turn_servers = impl.settings.turn_server.empty() ? 0 : 1;
+    turn_servers = static_cast<unsigned>(impl.settings.turn_servers().size());
   }
   if (addresses == 0) addresses = detected_addresses();
   const unsigned sockets = addresses * (1 + turn_servers);

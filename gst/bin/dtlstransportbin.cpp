@@ -32,6 +32,7 @@ enum {
   SIGNAL_SEND_RTCP,
   SIGNAL_STOP,
   SIGNAL_RESTART_ICE,
+  SIGNAL_ADD_TURN_SERVER,
   N_SIGNALS
 };
 
@@ -159,6 +160,10 @@ void on_dtls_state(GstDtlsTransportBin* self, dt::DtlsState state, dt::FailureRe
 
 gboolean action_add_remote_candidate(GstDtlsTransportBin* self, const gchar* candidate) {
   return add_remote_candidate(self, candidate);
+}
+
+gboolean action_add_turn_server(GstDtlsTransportBin* self, const gchar* url) {
+  return add_turn_server(self, url);
 }
 
 gboolean action_send_rtcp(GstDtlsTransportBin* self, GstBuffer* buffer) {
@@ -368,6 +373,11 @@ static void gst_dtls_transport_bin_class_init(GstDtlsTransportBinClass* klass) {
       "restart-ice", type, static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
       G_CALLBACK(action_restart_ice), nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 0);
 
+  signals[SIGNAL_ADD_TURN_SERVER] = g_signal_new_class_handler(
+      "add-turn-server", type, static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK(action_add_turn_server), nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 1,
+      G_TYPE_STRING);
+
   for (GstStaticPadTemplate* templ :
        {&rtp_sink_template, &rtcp_sink_template, &rtp_src_template, &rtcp_src_template})
     gst_element_class_add_static_pad_template(element_class, templ);
@@ -379,6 +389,6 @@ static void gst_dtls_transport_bin_class_init(GstDtlsTransportBinClass* klass) {
   for (GType api :
        {GST_TYPE_DTLS_TRANSPORT_BIN_ROLE, GST_TYPE_DTLS_TRANSPORT_BIN_STATE,
         GST_TYPE_DTLS_TRANSPORT_BIN_ICE_STATE, GST_TYPE_DTLS_TRANSPORT_BIN_ICE_GATHERING_STATE,
-        GST_TYPE_DTLS_TRANSPORT_BIN_KEY_TYPE})
+        GST_TYPE_DTLS_TRANSPORT_BIN_KEY_TYPE, GST_TYPE_DTLS_TRANSPORT_BIN_ICE_TRANSPORT_POLICY})
     gst_type_mark_as_plugin_api(api, static_cast<GstPluginAPIFlags>(0));
 }

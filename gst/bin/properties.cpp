@@ -236,6 +236,13 @@ void set_property(GObject* object, guint id, const GValue* value, GParamSpec* ps
       if (impl.run.phase != Phase::Null) late = "the ICE agent is configured at NULL→READY";
       break;
     }
+    case PROP_ICE_TRANSPORT_POLICY: {
+      std::lock_guard lock(impl.lock);
+      s.ice_transport_policy =
+          static_cast<GstDtlsTransportBinIceTransportPolicy>(g_value_get_enum(value));
+      if (impl.run.phase != Phase::Null) late = "the ICE agent is configured at NULL→READY";
+      break;
+    }
     case PROP_MIN_PORT:
     case PROP_MAX_PORT: {
       std::lock_guard lock(impl.lock);
@@ -413,6 +420,9 @@ void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
     case PROP_TURN_SERVER:
       g_value_set_string(value, or_null(s.turn_server));
       break;
+    case PROP_ICE_TRANSPORT_POLICY:
+      g_value_set_enum(value, s.ice_transport_policy);
+      break;
     case PROP_SRTP_PROFILES:
       g_value_set_string(value, dt::format_srtp_profiles(s.srtp_profiles).c_str());
       break;
@@ -562,9 +572,15 @@ void install_properties(GObjectClass* klass) {
       nullptr, rw);
   properties[PROP_TURN_SERVER] = g_param_spec_string(
       "turn-server", "TURN server",
-      "TURN server for relay candidates: turn://user:pass@host:port or turns://... (set in the "
-      "NULL state)",
+      "TURN server for relay candidates: turn://user:pass@host:port, ?transport=tcp for TURN "
+      "over TCP (more servers: add-turn-server; set in the NULL state)",
       nullptr, rw);
+  properties[PROP_ICE_TRANSPORT_POLICY] = g_param_spec_enum(
+      "ice-transport-policy", "ICE transport policy",
+      "Candidates to gather and use: all, or relay (only TURN-relayed ones: needs a TURN server; "
+      "set in the NULL state)",
+      GST_TYPE_DTLS_TRANSPORT_BIN_ICE_TRANSPORT_POLICY,
+      GST_DTLS_TRANSPORT_BIN_ICE_TRANSPORT_POLICY_ALL, rw);
   properties[PROP_SRTP_PROFILES] = g_param_spec_string(
       "srtp-profiles", "SRTP profiles",
       "DTLS-SRTP protection profiles to offer, OpenSSL names separated by ':' in preference order "
@@ -615,11 +631,15 @@ bool check_settings_at_ready(GstDtlsTransportBin* self) {
   BinImpl& impl = impl_of(self);
   std::string certificate_error;
   guint min_port, max_port;
+  bool relay_without_turn;
   {
     std::lock_guard lock(impl.lock);
     certificate_error = impl.settings.certificate_error;
     min_port = impl.settings.min_port;
     max_port = impl.settings.max_port;
+    relay_without_turn =
+        impl.settings.ice_transport_policy == GST_DTLS_TRANSPORT_BIN_ICE_TRANSPORT_POLICY_RELAY &&
+        impl.settings.turn_servers().empty();
   }
   if (!certificate_error.empty()) {
     GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", certificate_error.c_str()),
@@ -633,6 +653,12 @@ bool check_settings_at_ready(GstDtlsTransportBin* self) {
     GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
                       ("min-port %u is above max-port %u", min_port, max_port),
                       ("the local UDP port range needs min-port <= max-port (0 = no limit)"));
+    return false;
+  }
+  if (relay_without_turn) {
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("ice-transport-policy=relay needs a TURN server"),
+                      ("relay uses only TURN-relayed candidates: set turn-server or call "
+                       "add-turn-server, or set ice-transport-policy=all"));
     return false;
   }
   return true;

@@ -3,10 +3,12 @@
 // a pair, READY→NULL destroys it; remote credentials and candidates reach libnice from here; ICE
 // failure fails the DTLS transport. dtlstransportbin.cpp calls these from its state changes,
 // restart.cpp from auto-restart.
+#include <algorithm>
 #include <utility>
 
 #include "bin_private.h"
 #include "ice/ice_candidate.h"
+#include "text.hpp"
 
 #define GST_CAT_DEFAULT bin_debug
 
@@ -177,8 +179,16 @@ bool create_run(GstDtlsTransportBin* self) {
                            ? dt::KeyType::Rsa2048
                            : dt::KeyType::EcdsaP256;
     options.lifetime = std::chrono::seconds(s.certificate_lifetime);
-    ice_settings = {s.ice_controlling, s.local_addresses, s.stun_server, s.turn_server,
-                    s.min_port,        s.max_port,        s.local_ufrag, s.local_pwd};
+    ice_settings.controlling = s.ice_controlling;
+    ice_settings.local_addresses = s.local_addresses;
+    ice_settings.stun_server = s.stun_server;
+    ice_settings.turn_servers = s.turn_servers();
+    ice_settings.relay_only =
+        s.ice_transport_policy == GST_DTLS_TRANSPORT_BIN_ICE_TRANSPORT_POLICY_RELAY;
+    ice_settings.min_port = s.min_port;
+    ice_settings.max_port = s.max_port;
+    ice_settings.ufrag = s.local_ufrag;
+    ice_settings.pwd = s.local_pwd;
   }
   if (!certificate) {
     auto generated = dt::Certificate::generate(options);
@@ -193,6 +203,16 @@ bool create_run(GstDtlsTransportBin* self) {
   }
 
   auto ice = IceTransport::create(ice_settings, ice_events(self));
+  if (ice_settings.relay_only && ice->turn_server_count() == 0) {
+    // Each refusal has been posted as a warning; relay-only with no server would gather nothing.
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
+                      ("ice-transport-policy=relay: none of the %zu TURN server(s) can be used",
+                       ice_settings.turn_servers.size()),
+                      ("see the warnings before this error for why each was refused"));
+    ice->close();
+    remove_nice_elements(self);
+    return false;
+  }
   ice->attach(self->nicesrc, self->nicesink);
   {
     std::lock_guard lock(impl.lock);
@@ -306,6 +326,41 @@ bool add_remote_candidate(GstDtlsTransportBin* self, const char* text) {
   }
   apply_remote_candidates(self);
   notify(self, PROP_REMOTE_CANDIDATES);
+  return true;
+}
+
+bool add_turn_server(GstDtlsTransportBin* self, const char* url) {
+  const std::string text(dt::trim(url ? url : ""));
+  if (dt::Status usable = check_turn_server_url(text); !usable) {
+    // The reason never echoes the URL: it may hold the password.
+    warn(self, "add-turn-server refused: %s", usable.error().message.c_str());
+    return false;
+  }
+  BinImpl& impl = impl_of(self);
+  std::string refusal;
+  bool late = false;
+  {
+    std::lock_guard lock(impl.lock);
+    Settings& s = impl.settings;
+    const auto all = s.turn_servers();
+    if (std::find(all.begin(), all.end(), text) != all.end()) {
+      refusal = "this TURN server is already configured";
+    } else if (all.size() >= kMaxTurnServers) {
+      refusal = "libnice takes at most " + std::to_string(kMaxTurnServers) + " TURN servers";
+    } else {
+      s.added_turn_servers.push_back(text);
+      late = impl.run.phase != Phase::Null;
+    }
+  }
+  if (!refusal.empty()) {
+    warn(self, "add-turn-server refused: %s", refusal.c_str());
+    return false;
+  }
+  // Like turn-server: libnice gets its TURN servers when the agent is created, before it gathers.
+  if (late)
+    warn(self,
+         "add-turn-server: server stored but used only after the next NULL state: the ICE agent "
+         "is configured at NULL→READY");
   return true;
 }
 

@@ -57,9 +57,21 @@ struct Settings {
   std::vector<std::string> remote_candidates;  // "a=candidate:…", normalized
   std::vector<std::string> local_addresses;
   std::string stun_server, turn_server;
+  // add-turn-server's URLs (checked when added), after turn-server's; kept for every later run.
+  std::vector<std::string> added_turn_servers;
+  GstDtlsTransportBinIceTransportPolicy ice_transport_policy =
+      GST_DTLS_TRANSPORT_BIN_ICE_TRANSPORT_POLICY_ALL;
   guint min_port = 0, max_port = 0;
   guint socket_buffer_size = kDefaultSocketBufferSize;
   // pt-map is kept by the data path, which uses it (endpoint_set_pt_map).
+
+  // The TURN servers a run gives libnice, in order: turn-server, then add-turn-server's.
+  std::vector<std::string> turn_servers() const {
+    std::vector<std::string> all;
+    if (!turn_server.empty()) all.push_back(turn_server);
+    all.insert(all.end(), added_turn_servers.begin(), added_turn_servers.end());
+    return all;
+  }
 };
 
 }  // namespace gstdtls

@@ -105,6 +105,26 @@ dtlstransport::Result<IceServerUrl> parse_ice_server_url(std::string_view text,
   url.port = gst_uri_get_port(uri.get());
   if (url.port == GST_URI_NO_PORT) url.port = url.tls ? kDefaultTlsPort : kDefaultPort;
   if (url.port > 65535) return Error{"port must be 1-65535"};
+  // RFC 7065 §3.1: a TURN URI may end in "?transport=udp" or "?transport=tcp"; nothing else
+  // takes a query.
+  gchar* query_text = gst_uri_get_query_string(uri.get());
+  const bool query = query_text != nullptr;
+  const std::string transport = query ? lower(query_text) : "";
+  g_free(query_text);
+  if (query && !turn) return Error{"a stun:// URL takes no '?' query"};
+  if (turn && query) {
+    if (transport == "transport=tcp") {
+      url.transport = TurnTransport::Tcp;
+    } else if (transport == "transport=udp" && !url.tls) {
+      url.transport = TurnTransport::Udp;
+    } else if (transport == "transport=udp") {
+      return Error{"turns:// runs over TCP (TLS): ?transport=udp cannot be used with it"};
+    } else {
+      return Error{"the query must be ?transport=udp or ?transport=tcp"};
+    }
+  } else if (url.tls) {
+    url.transport = TurnTransport::Tcp;
+  }
   if (turn) {
     // Split at the first ':' of the escaped form, so an encoded ':' ("%3A") stays in the user
     // name; each part is unescaped once.

@@ -1,6 +1,6 @@
-// STUN and TURN server URLs as the stun-server and turn-server properties take them:
-// "stun://host[:port]" (RFC 7064) and "turn://user:password@host[:port]" or "turns://…"
-// (RFC 7065; the credentials in the userinfo, as GStreamer's webrtcbin takes them).
+// STUN and TURN server URLs as the stun-server and turn-server properties and add-turn-server take
+// them: "stun://host[:port]" (RFC 7064) and "turn://user:password@host[:port][?transport=udp|tcp]"
+// or "turns://…" (RFC 7065; the credentials in the userinfo, as GStreamer's webrtcbin takes them).
 #pragma once
 
 #include <string>
@@ -12,11 +12,16 @@ namespace gstdtls {
 
 enum class IceServerKind { Stun, Turn };
 
+// How a TURN client reaches its server (RFC 7065 §3.1 "?transport="): UDP, or TCP (turns:// is
+// always TCP, with TLS on top). The relayed address is UDP either way (RFC 8656 §3.1).
+enum class TurnTransport { Udp, Tcp };
+
 struct IceServerUrl {
   std::string host;   // as written: a name or an IP address
   unsigned port = 0;  // the default when absent: 3478, or 5349 for turns (RFC 7065 §3)
   bool tls = false;   // turns://
-  std::string username, password;  // TURN only, percent-decoded
+  TurnTransport transport = TurnTransport::Udp;  // TURN only: ?transport=, TCP for turns://
+  std::string username, password;                // TURN only, percent-decoded
 };
 
 // Splits `text` into its parts; an error says what is missing or wrong ("scheme must be

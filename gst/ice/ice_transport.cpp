@@ -60,6 +60,24 @@ dtlstransport::Result<ResolvedServer> resolve_server(const std::string& text, Ic
   return ResolvedServer{std::move(url).value(), std::move(ip).value()};
 }
 
+// How libnice reaches a TURN server. It has no TLS of its own for TURN (0.1.21 in RFC 5245 mode:
+// NICE_RELAY_TYPE_TURN_TLS opens a plain TCP connection), so turns:// is refused rather than sent
+// in clear to a TLS port. TURN over TCP works with ice-tcp off: libnice connects to the server
+// over TCP from the UDP host candidate's address and the relayed candidate is UDP.
+dtlstransport::Result<NiceRelayType> relay_type(const IceServerUrl& url) {
+  if (url.tls)
+    return dtlstransport::Error{
+        "turns:// (TURN over TLS) is not supported: libnice has no TLS for TURN and would "
+        "speak plain TCP to the TLS port; use turn://...?transport=tcp"};
+  return url.transport == TurnTransport::Tcp ? NICE_RELAY_TYPE_TURN_TCP : NICE_RELAY_TYPE_TURN_UDP;
+}
+
+// The position of the TURN server a relayed candidate came from, in the order libnice got them:
+// libnice 0.1.21 puts it in bits 6-8 of the local preference (RFC 8445 §5.1.2.1), which is bits
+// 8-23 of the priority. (nice_candidate_relay_address() cannot be used: the copies libnice hands
+// out have lost their server.)
+guint turn_preference(const NiceCandidate* candidate) { return (candidate->priority >> 14) & 0x7; }
+
 GstDtlsTransportBinIceState map_component_state(guint state, GstDtlsTransportBinIceState old) {
   switch (state) {
     case NICE_COMPONENT_STATE_CONNECTING:
@@ -97,6 +115,13 @@ void agent_closed(GObject* agent, GAsyncResult*, gpointer stream) {
 
 }  // namespace
 
+dtlstransport::Status check_turn_server_url(const std::string& text) {
+  auto url = parse_ice_server_url(text, IceServerKind::Turn);
+  if (!url) return url.error();
+  if (auto type = relay_type(*url); !type) return type.error();
+  return {};
+}
+
 std::shared_ptr<IceTransport> IceTransport::create(const IceSettings& settings, IceEvents events) {
   static std::once_flag debug_once;
   std::call_once(debug_once, [] {
@@ -119,7 +144,8 @@ std::shared_ptr<IceTransport> IceTransport::create(const IceSettings& settings, 
       nice_agent_new_full(context, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_CONSENT_FRESHNESS);
   g_object_set(agent, "controlling-mode", settings.controlling, "ice-tcp", FALSE, "upnp", FALSE,
                "stun-pacing-timer", kStunPacingMs, "stun-max-retransmissions",
-               kStunMaxRetransmissions, "idle-timeout", kNominationWaitMs, nullptr);
+               kStunMaxRetransmissions, "idle-timeout", kNominationWaitMs, "force-relay",
+               settings.relay_only, nullptr);
   for (const auto& address : settings.local_addresses) {
     NiceAddress nice_address;
     nice_address_init(&nice_address);
@@ -141,25 +167,40 @@ std::shared_ptr<IceTransport> IceTransport::create(const IceSettings& settings, 
   if (settings.min_port || settings.max_port)
     nice_agent_set_port_range(agent, stream, kComponent, settings.min_port,
                               settings.max_port ? settings.max_port : kHighestPort);
-  std::string turn_display;
-  if (!settings.turn_server.empty()) {
-    auto server = resolve_server(settings.turn_server, IceServerKind::Turn);
-    if (server) {
-      const IceServerUrl& url = server->url;
-      nice_agent_set_relay_info(agent, stream, kComponent, server->ip.c_str(), url.port,
-                                url.username.c_str(), url.password.c_str(),
-                                url.tls ? NICE_RELAY_TYPE_TURN_TLS : NICE_RELAY_TYPE_TURN_UDP);
-      turn_display =
-          std::string(url.tls ? "turns://" : "turn://") + url.host + ":" + std::to_string(url.port);
-    } else {
-      // Never log the URL: it holds the credentials.
-      warn("turn-server ignored: " + server.error().message);
+  std::vector<std::string> turn_displays;
+  for (const auto& text : settings.turn_servers) {
+    // Never log the URL: it holds the credentials.
+    auto server = resolve_server(text, IceServerKind::Turn);
+    if (!server) {
+      warn("TURN server ignored: " + server.error().message);
+      continue;
     }
+    const IceServerUrl& url = server->url;
+    std::string display =
+        std::string(url.tls ? "turns://" : "turn://") + url.host + ":" + std::to_string(url.port);
+    if (!url.tls && url.transport == TurnTransport::Tcp) display += "?transport=tcp";
+    auto type = relay_type(url);
+    if (!type) {
+      warn("TURN server " + display + " ignored: " + type.error().message);
+      continue;
+    }
+    if (turn_displays.size() == kMaxTurnServers) {
+      warn("TURN server " + display + " ignored: libnice takes at most " +
+           std::to_string(kMaxTurnServers) + " TURN servers");
+      continue;
+    }
+    if (!nice_agent_set_relay_info(agent, stream, kComponent, server->ip.c_str(), url.port,
+                                   url.username.c_str(), url.password.c_str(), *type)) {
+      warn("TURN server " + display + " ignored: libnice refused it");
+      continue;
+    }
+    GST_INFO("TURN server %zu: %s", turn_displays.size(), display.c_str());
+    turn_displays.push_back(std::move(display));
   }
   nice_agent_set_local_credentials(agent, stream, settings.ufrag.c_str(), settings.pwd.c_str());
 
   auto transport = std::make_shared<IceTransport>(Key{}, agent, context, stream, std::move(events));
-  transport->turn_display_ = std::move(turn_display);
+  transport->turn_displays_ = std::move(turn_displays);
   transport->local_ufrag_ = settings.ufrag;
   transport->local_pwd_ = settings.pwd;
   transport->connect_signals();
@@ -587,17 +628,24 @@ void IceTransport::on_gathering_done(NiceAgent* agent, guint, gpointer data) {
   }
   // libnice says nothing when a TURN allocation fails (wrong credentials, unreachable server):
   // without this, a relay-only path would simply never connect. The agent's own list is asked,
-  // not the candidates signalled so far: libnice may signal the relay candidate after this.
-  if (!self->turn_display_.empty()) {
-    bool relayed = false;
+  // not the candidates signalled so far: libnice may signal the relay candidate after this. Each
+  // server is named on its own: with several, one that works hides none that does not.
+  if (!self->turn_displays_.empty()) {
+    std::vector<bool> relayed(self->turn_displays_.size(), false);
     GSList* candidates = nice_agent_get_local_candidates(agent, self->stream_, kComponent);
-    for (GSList* item = candidates; item; item = item->next)
-      relayed |= static_cast<NiceCandidate*>(item->data)->type == NICE_CANDIDATE_TYPE_RELAYED;
+    for (GSList* item = candidates; item; item = item->next) {
+      const auto* candidate = static_cast<const NiceCandidate*>(item->data);
+      const guint server = turn_preference(candidate);
+      if (candidate->type == NICE_CANDIDATE_TYPE_RELAYED && server < relayed.size())
+        relayed[server] = true;
+    }
     g_slist_free_full(candidates, reinterpret_cast<GDestroyNotify>(nice_candidate_free));
-    if (!relayed)
-      self->warn("turn-server " + self->turn_display_ +
-                 " gave no relay candidate: wrong credentials or server unreachable (password "
-                 "not shown)");
+    for (size_t i = 0; i < relayed.size(); ++i) {
+      if (!relayed[i])
+        self->warn("TURN server " + self->turn_displays_[i] +
+                   " gave no relay candidate: wrong credentials or server unreachable (password "
+                   "not shown)");
+    }
   }
   if (self->events_.gathering_done) self->events_.gathering_done();
 }

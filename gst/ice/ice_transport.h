@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "enums.h"
+#include "result.hpp"
 
 namespace gstdtls {
 
@@ -25,8 +26,13 @@ namespace gstdtls {
 struct IceSettings {
   bool controlling = true;
   std::vector<std::string> local_addresses;  // IP addresses; empty: libnice's auto-detection
-  std::string stun_server, turn_server;      // URLs (ice_server_url.h); "" for none
-  guint min_port = 0, max_port = 0;          // 0: any
+  std::string stun_server;                   // URL (ice_server_url.h); "" for none
+  // TURN server URLs in the order libnice gets them (turn-server first, then add-turn-server's).
+  std::vector<std::string> turn_servers;
+  // ice-transport-policy=relay: libnice's force-relay, set before gathering, so only relayed
+  // candidates are gathered, announced and paired, and the STUN server is not asked.
+  bool relay_only = false;
+  guint min_port = 0, max_port = 0;  // 0: any
   std::string ufrag, pwd;
 };
 
@@ -41,6 +47,15 @@ struct IceEvents {
   // `detail` says which, for the application.
   std::function<void(const std::string& detail)> failed;
 };
+
+// libnice 0.1.21 takes at most this many TURN servers per component (NICE_CANDIDATE_MAX_TURN_
+// SERVERS); a ninth is refused with a g_warning.
+inline constexpr size_t kMaxTurnServers = NICE_CANDIDATE_MAX_TURN_SERVERS;
+
+// Whether `text` names a TURN server this ICE layer can use: a valid URL (ice_server_url.h) with a
+// transport libnice has. The reason if not, never showing the credentials. Does not look the host
+// up (that happens at NULL→READY).
+dtlstransport::Status check_turn_server_url(const std::string& text);
 
 class IceTransport : public std::enable_shared_from_this<IceTransport> {
  public:
@@ -88,6 +103,8 @@ class IceTransport : public std::enable_shared_from_this<IceTransport> {
   std::string local_pwd() const;
   std::string selected_local_candidate() const;
   std::string selected_remote_candidate() const;
+  // TURN servers libnice was given (those that could be parsed and looked up).
+  size_t turn_server_count() const { return turn_displays_.size(); }
 
  private:
   struct Key {
@@ -117,7 +134,9 @@ class IceTransport : public std::enable_shared_from_this<IceTransport> {
   GMainContext* context_;
   const guint stream_;
   const IceEvents events_;
-  std::string turn_display_;  // scheme://host:port of the TURN server, never its credentials
+  // scheme://host:port[?transport=tcp] of each TURN server libnice has, in the order it got them
+  // (its "preference"), never the credentials.
+  std::vector<std::string> turn_displays_;
 
   mutable std::mutex mutex_;  // guards what follows; never held while calling libnice or events_
   bool closed_ = false;

@@ -1,28 +1,40 @@
 #!/usr/bin/env python3
-"""TURN relay and STUN: dtlstransportbin's turn-server / stun-server against a real coturn.
+"""TURN relay and STUN: dtlstransportbin's turn-server / add-turn-server / ice-transport-policy /
+stun-server against a real coturn.
 
-The test starts Debian's coturn (`turnserver`, package coturn) on 127.0.0.1 with a free port and one
-long-term-credential user (RFC 8489 §9.2, RFC 8656 §3.1) and runs three cases, two bins in one
-process each time, both with local-addresses=127.0.0.1:
+The test starts Debian's coturn (`turnserver`, package coturn) twice on 127.0.0.1, each with a free
+port and one long-term-credential user (RFC 8489 §9.2, RFC 8656 §3.1): one listening on UDP and
+TCP, one on TCP only (--no-udp). Media cases run two bins in one process, both with
+local-addresses=127.0.0.1:
 
-  relay      turn-server=turn://u:p@127.0.0.1:PORT. Only the candidates announced as "typ relay"
-             are handed to the peer, and each NiceAgent (`ice-agent`) gets force-relay, so only
-             pairs whose local end is the relay are checked: all traffic goes through coturn. Pass
-             when both bins gathered, are connected, 50 RTP packets (appsrc -> SRTP -> appsink,
-             checked byte for byte) arrived each way, each bin's selected local-candidate (stats)
-             is its relay candidate, and coturn logged the two allocations.
-  stun+turn  the same plus stun-server=stun://127.0.0.1:PORT (the test first checks that coturn
-             answers Binding requests). On loopback there is no NAT: the server-reflexive address
-             equals the host candidate's, so libnice drops it as redundant (RFC 8445 §5.1.3) and
-             no "typ srflx" is announced. The case asserts that coturn answered a Binding request
-             from each agent (the stun-server was used) and that media flows, without
-             force-relay: ICE may then pick a direct pair (see relay_case), so the selected pair's
-             type is only printed.
-  bad-pass   turn-server=turn://u:WRONG@...: coturn answers 401, libnice gives up silently (no
-             signal, no error): gathering completes with the host candidate only, coturn's log
-             shows the 401s (so the server was reached) and no successful allocation, and the
-             element posts a warning saying the TURN server gave no relay candidate (without the
-             password).
+  relay           turn-server=turn://u:p@127.0.0.1:PORT ice-transport-policy=relay, every announced
+                  candidate handed to the peer. Pass when both bins gathered, are connected, 50 RTP
+                  packets (appsrc -> SRTP -> appsink, checked byte for byte) arrived each way, each
+                  bin announced only relay candidates, its selected local candidate (stats) is its
+                  relay, and coturn logged the allocations. (Without the policy, ICE on loopback
+                  finds a direct pair, even through a peer-reflexive address.)
+  stun+turn       policy all, stun-server=stun://127.0.0.1:PORT too, only relay candidates handed
+                  over. On loopback there is no NAT: the server-reflexive address equals the host
+                  candidate's, so libnice drops it as redundant (RFC 8445 §5.1.3). The case asserts
+                  a host and a relay candidate, that coturn answered a Binding request from each
+                  agent (the stun-server was used) and that media flows.
+  bad-pass        turn-server=turn://u:WRONG@...: coturn answers 401, libnice gives up silently:
+                  gathering completes with the host candidate only, coturn's log shows the 401s and
+                  no allocation, and the element warns that the server gave no relay candidate
+                  (without the password).
+  relay-tcp       turn-server="turn://u:p@127.0.0.1:PORT?transport=tcp" to the TCP-only coturn,
+                  policy relay: connects as in `relay`; coturn logged the TCP clients and the
+                  allocations (it has no UDP listener, so they came over TCP).
+  two-servers     policy relay, no turn-server; add-turn-server twice: first a port nobody listens
+                  on, then the real coturn. Connects through the real one; each bin posts exactly
+                  one warning, naming the dead server.
+  relay-no-turn   policy relay and no TURN server: NULL->READY fails with an ERROR saying so; with
+                  only a turns:// server (refused: libnice has no TLS for TURN) it fails saying no
+                  server can be used, after a warning saying why.
+  add-turn-server malformed and unusable URLs (bad port, unknown transport, turns://, no host,
+                  scheme twice, stun://) are refused (FALSE) with a warning naming the problem and
+                  never the password; eight good ones are taken, a repeat and a ninth refused; in
+                  READY a server is taken with a warning that it waits for the next run.
 
 coturn is killed (its process group) at the end, and by the kernel if this process dies first.
 Skipped (exit 77) when `turnserver` is not installed.
@@ -72,9 +84,28 @@ def free_port():
     raise RuntimeError("no free port on 127.0.0.1")
 
 
-def stun_binding(port, timeout_s):
+def stun_binding_tcp(port, timeout_s):
+    """stun_binding over TCP (RFC 8489 §6.2.2: STUN messages back to back on the stream)."""
+    magic = 0x2112A442
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                transaction = os.urandom(12)
+                sock.sendall(struct.pack("!HHI", 0x0001, 0, magic) + transaction)
+                data = sock.recv(2048)
+                if len(data) >= 20 and data[8:20] == transaction:
+                    return "127.0.0.1", sock.getsockname()[1]
+        except OSError:
+            time.sleep(0.1)
+    return None
+
+
+def stun_binding(port, timeout_s, tcp=False):
     """Sends RFC 8489 Binding requests to 127.0.0.1:port until one is answered; returns the
     XOR-MAPPED-ADDRESS (ip, port) of the success response, or None after timeout_s."""
+    if tcp:
+        return stun_binding_tcp(port, timeout_s)
     magic = 0x2112A442
     deadline = time.monotonic() + timeout_s
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -109,8 +140,11 @@ def die_with_parent():
 
 
 class Coturn:
-    def __init__(self, directory):
+    def __init__(self, directory, name="coturn", extra=()):
+        self.name = name
         self.port = free_port()
+        directory = os.path.join(directory, name)
+        os.makedirs(directory)
         self.log_path = os.path.join(directory, "turnserver.log")
         args = [
             "turnserver", "-n",  # -n: no configuration file, only these options
@@ -124,7 +158,7 @@ class Coturn:
             # Not the system's /var/run/turnserver.pid and /var/lib/turn/turndb.
             f"--pidfile={os.path.join(directory, 'turnserver.pid')}",
             f"--userdb={os.path.join(directory, 'turndb')}",
-            "--log-file=stdout", "--simple-log",
+            "--log-file=stdout", "--simple-log", *extra,
         ]
         self.log_file = open(self.log_path, "wb")
         # Its own process group, killed as one in stop(); and killed by the kernel if this process
@@ -132,11 +166,12 @@ class Coturn:
         self.process = subprocess.Popen(args, stdout=self.log_file, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, start_new_session=True,
                                         preexec_fn=die_with_parent)
-        log(f"coturn: pid {self.process.pid} on 127.0.0.1:{self.port}")
+        log(f"{name}: pid {self.process.pid} on 127.0.0.1:{self.port} {' '.join(extra)}")
 
     def wait_ready(self):
-        """coturn answers a Binding request: it listens and speaks STUN."""
-        mapped = stun_binding(self.port, 10)
+        """coturn answers a Binding request: it listens and speaks STUN (over UDP, or over TCP
+        for a TCP-only server)."""
+        mapped = stun_binding(self.port, 10, tcp="--no-udp" in self.process.args)
         if mapped is None:
             raise RuntimeError(f"coturn did not answer a STUN Binding request within 10 s "
                                f"(exit code {self.process.poll()}); log:\n{self.log()}")
@@ -187,9 +222,8 @@ class TwoBins:
     NAMES = ("offerer", "answerer")
     SSRC = {"offerer": 0x11111111, "answerer": 0x22222222}
 
-    def __init__(self, servers, forward, force_relay=False):
+    def __init__(self, servers, forward, added_turn_servers=()):
         self.forward = forward
-        self.force_relay = force_relay
         self.loop = GLib.MainLoop()
         self.outcome = None
         self.pipeline = Gst.parse_launch(
@@ -213,6 +247,10 @@ class TwoBins:
         bus = self.pipeline.get_bus()
         bus.add_signal_watch()
         bus.connect("message", self.on_message)
+        for element in self.bins.values():
+            for url in added_turn_servers:  # in the NULL state: used from NULL->READY on
+                if not element.emit("add-turn-server", url):
+                    raise RuntimeError(f"add-turn-server refused {url}")
 
     @staticmethod
     def other(name):
@@ -277,12 +315,6 @@ class TwoBins:
             peer.set_property("remote-ice-ufrag", element.get_property("local-ice-ufrag"))
             peer.set_property("remote-ice-pwd", element.get_property("local-ice-pwd"))
             peer.set_property("remote-fingerprints", element.get_property("local-fingerprint"))
-            if self.force_relay:
-                # Pairs are formed from READY->PAUSED on: only ones whose local end is relayed.
-                agent = element.get_property("ice-agent")
-                agent.set_property("force-relay", True)
-                if not agent.get_property("force-relay"):
-                    raise RuntimeError("the NiceAgent has no working force-relay property")
 
     def run_until(self, deadline_s, tick, why_late):
         """Runs the main loop, calling tick() every 10 ms, until finish() or deadline_s."""
@@ -341,51 +373,246 @@ def types(candidates):
     return sorted(candidate_type(c) for c in candidates)
 
 
-def relay_case(coturn, with_stun):
-    servers = f"turn-server=turn://{USER}:{PASSWORD}@127.0.0.1:{coturn.port}"
-    if with_stun:
-        servers += f" stun-server=stun://127.0.0.1:{coturn.port}"
-    log_before = len(coturn.log())
-    # Without force-relay, ICE on loopback may well pick a direct pair: a check arriving through
-    # the relay shows the peer's host address as a peer-reflexive candidate (RFC 8445 §7.3.1.3),
-    # and that address is reachable. force-relay (set on the agent from `ice-agent`) makes the
-    # relay the only way; the stun+turn case runs without it.
-    two = TwoBins(servers, forward={"relay"}, force_relay=not with_stun)
-    try:
-        (ok, why), stats = two.run_media()
-    finally:
-        two.stop()
+ALL_TYPES = {"host", "srflx", "prflx", "relay"}
+SECRET = "S3cretPw"  # the password of the malformed URLs: must appear in no message
+
+
+def relay_only_errors(two, ok, why, stats):
+    """What is wrong with a run of two bins with ice-transport-policy=relay that forwarded every
+    candidate they announced: it must have connected with media both ways, each bin announcing
+    only relay candidates and its selected pair's local end being its relay."""
     errors = [] if ok else [why]
     for side in two.NAMES:
         got = types(two.candidates[side])
         log(f"[{side}] candidate types {got}; received {len(two.received[side])} packets intact, "
             f"{two.corrupt[side]} corrupt")
-        if got.count("relay") != 1 or "host" not in got:
-            errors.append(f"{side}: expected a host and one relay candidate, got {got}")
+        if not got or set(got) != {"relay"}:
+            errors.append(f"{side}: expected only relay candidates (policy relay), got {got}")
         if two.corrupt[side]:
             errors.append(f"{side}: {two.corrupt[side]} packets differ from what was sent")
         local = stats[side].get_value("local-candidate")
         remote = stats[side].get_value("remote-candidate")
         log(f"[{side}] selected local  {local!r}\n[{side}] selected remote {remote!r}")
-        if not with_stun and candidate_type(local) != "relay":
+        if candidate_type(local) != "relay":
             errors.append(f"{side}: the selected local candidate is not our relay: {local!r}")
-        if not with_stun and candidate_type(remote) not in ("relay", "prflx"):
+        if candidate_type(remote) not in ("relay", "prflx"):
             errors.append(f"{side}: the selected remote candidate is {remote!r}")
+    return errors
+
+
+def allocation_errors(coturn, log_before, at_least=2):
+    allocations = len(re.findall(r"ALLOCATE processed, success", coturn.log()[log_before:]))
+    log(f"{coturn.name}: {allocations} successful Allocate requests")
+    if allocations < at_least:
+        return [f"{coturn.name} logged {allocations} successful Allocate, expected >= {at_least}"]
+    return []
+
+
+def relay_case(coturn, with_stun):
+    """relay: ice-transport-policy=relay, every announced candidate forwarded. stun+turn: policy
+    all, only relay candidates forwarded."""
+    servers = f"turn-server=turn://{USER}:{PASSWORD}@127.0.0.1:{coturn.port}"
+    if with_stun:
+        servers += f" stun-server=stun://127.0.0.1:{coturn.port}"
+    else:
+        # Only relayed candidates are gathered, announced and paired (libnice's force-relay): on
+        # loopback ICE would otherwise find a direct pair, even through a peer-reflexive address.
+        servers += " ice-transport-policy=relay"
+    log_before = len(coturn.log())
+    two = TwoBins(servers, forward={"relay"} if with_stun else ALL_TYPES)
+    try:
+        (ok, why), stats = two.run_media()
+    finally:
+        two.stop()
+    if not with_stun:
+        errors = relay_only_errors(two, ok, why, stats)
+    else:
+        errors = [] if ok else [why]
+        for side in two.NAMES:
+            got = types(two.candidates[side])
+            log(f"[{side}] candidate types {got}; received {len(two.received[side])} packets "
+                f"intact, {two.corrupt[side]} corrupt")
+            if got.count("relay") != 1 or "host" not in got:
+                errors.append(f"{side}: expected a host and one relay candidate, got {got}")
+            if two.corrupt[side]:
+                errors.append(f"{side}: {two.corrupt[side]} packets differ from what was sent")
+            log(f"[{side}] selected local {stats[side].get_value('local-candidate')!r}")
     if two.warnings:
         errors.append(f"unexpected warnings: {two.warnings}")
-    server_log = coturn.log()[log_before:]
-    allocations = len(re.findall(r"ALLOCATE processed, success", server_log))
-    log(f"coturn: {allocations} successful Allocate requests")
-    if allocations < 2:
-        errors.append(f"coturn logged {allocations} successful Allocate, expected >= 2")
+    errors += allocation_errors(coturn, log_before)
     if with_stun:
         # The Binding requests of the agents (ours in wait_ready() came before log_before).
+        server_log = coturn.log()[log_before:]
         bindings = len(re.findall(r"BINDING processed, success", server_log))
         srflx = sum(types(two.candidates[s]).count("srflx") for s in two.NAMES)
         log(f"coturn: {bindings} Binding requests answered; srflx candidates announced: {srflx}")
         if bindings < 2:
             errors.append(f"coturn answered {bindings} Binding requests, expected >= 2 (one per "
                           "agent): stun-server not used")
+    return errors
+
+
+def tcp_case(coturn_tcp):
+    """TURN over TCP: turn://...?transport=tcp to a coturn that has no UDP listener (--no-udp), so
+    an allocation can only have been made over TCP; policy relay, so media goes through it."""
+    url = f"turn://{USER}:{PASSWORD}@127.0.0.1:{coturn_tcp.port}?transport=tcp"
+    log_before = len(coturn_tcp.log())
+    two = TwoBins(f'turn-server="{url}" ice-transport-policy=relay', forward=ALL_TYPES)
+    try:
+        (ok, why), stats = two.run_media()
+    finally:
+        two.stop()
+    errors = relay_only_errors(two, ok, why, stats)
+    if two.warnings:
+        errors.append(f"unexpected warnings: {two.warnings}")
+    server_log = coturn_tcp.log()[log_before:]
+    tcp_clients = re.findall(r".*tcp or tls connected to: 127\.0\.0\.1:\d+", server_log)
+    log(f"{coturn_tcp.name}: {len(tcp_clients)} TCP clients, e.g. {tcp_clients[:2]}")
+    if len(tcp_clients) < 2:
+        errors.append(f"{coturn_tcp.name} logged {len(tcp_clients)} TCP clients, expected >= 2")
+    errors += allocation_errors(coturn_tcp, log_before)
+    return errors
+
+
+def two_servers_case(coturn):
+    """Two TURN servers given with add-turn-server: first one nobody listens on, then the real
+    one. Policy relay: it connects through the real one, and the warning names only the other."""
+    bogus = free_port()  # nothing listens there
+    bogus_url = f"turn://{USER}:{PASSWORD}@127.0.0.1:{bogus}"
+    real_url = f"turn://{USER}:{PASSWORD}@127.0.0.1:{coturn.port}"
+    log_before = len(coturn.log())
+    two = TwoBins("ice-transport-policy=relay", forward=ALL_TYPES,
+                  added_turn_servers=(bogus_url, real_url))
+    try:
+        (ok, why), stats = two.run_media()
+    finally:
+        two.stop()
+    errors = relay_only_errors(two, ok, why, stats)
+    errors += allocation_errors(coturn, log_before)
+    log(f"warnings posted: {two.warnings or 'none'}")
+    for side in two.NAMES:
+        said = [w for w in two.warnings if w.startswith(side)]
+        expected = [w for w in said
+                    if f"127.0.0.1:{bogus} gave no relay candidate" in w]
+        if len(expected) != 1 or len(said) != 1:
+            errors.append(f"{side}: expected one warning, that 127.0.0.1:{bogus} gave no relay "
+                          f"candidate; got {said}")
+    if any(f"{USER}:{PASSWORD}@" in w for w in two.warnings):
+        errors.append("a warning shows the TURN credentials")
+    return errors
+
+
+def bus_messages(pipeline, kind):
+    """The texts of the ERROR or WARNING messages waiting on the pipeline's bus (the others
+    stay in `pipeline.pending`: popping a kind discards the rest)."""
+    pending = getattr(pipeline, "pending", None)
+    if pending is None:
+        pending = pipeline.pending = []
+    bus = pipeline.get_bus()
+    while True:
+        message = bus.pop_filtered(Gst.MessageType.ERROR | Gst.MessageType.WARNING)
+        if message is None:
+            break
+        parsed = (message.parse_error() if message.type == Gst.MessageType.ERROR
+                  else message.parse_warning())
+        pending.append((message.type, f"{parsed[0].message} ({parsed[1]})"))
+    texts = [text for k, text in pending if k == kind]
+    pipeline.pending = [(k, text) for k, text in pending if k != kind]
+    return texts
+
+
+def single_bin_pipeline(element):
+    """A pipeline holding `element`, so that its messages reach a bus."""
+    pipeline = Gst.Pipeline.new("p")
+    pipeline.add(element)
+    return pipeline
+
+
+def relay_without_turn_case():
+    """ice-transport-policy=relay with no TURN server, or with none that can be used: NULL->READY
+    fails with an ERROR that says so."""
+    errors = []
+    for servers, expected, expected_warning in (
+            ("", "ice-transport-policy=relay needs a TURN server", None),
+            (f'turn-server="turns://{USER}:{SECRET}@127.0.0.1:5349"',
+             "none of the 1 TURN server(s) can be used",
+             "TURN server turns://127.0.0.1:5349 ignored: turns:// (TURN over TLS) is not "
+             "supported")):
+        pipeline = single_bin_pipeline(Gst.parse_launch(
+            f"dtlstransportbin name=b local-addresses=127.0.0.1 ice-transport-policy=relay "
+            f"{servers}"))
+        result = pipeline.set_state(Gst.State.READY)
+        said = bus_messages(pipeline, Gst.MessageType.ERROR)
+        warned = bus_messages(pipeline, Gst.MessageType.WARNING)
+        pipeline.set_state(Gst.State.NULL)
+        log(f"[{servers or 'no TURN server'}] NULL->READY: {result.value_nick}; errors {said}; "
+            f"warnings {warned}")
+        if result != Gst.StateChangeReturn.FAILURE:
+            errors.append(f"[{servers or 'no TURN server'}] NULL->READY did not fail: {result}")
+        if not any(expected in text for text in said):
+            errors.append(f"[{servers or 'no TURN server'}] no ERROR saying '{expected}': {said}")
+        if expected_warning and not any(expected_warning in text for text in warned):
+            errors.append(f"[{servers}] no warning saying '{expected_warning}': {warned}")
+        if any(SECRET in text for text in said + warned):
+            errors.append("a message shows the TURN password")
+    return errors
+
+
+def add_turn_server_case():
+    """add-turn-server: malformed or unusable URLs are refused (FALSE) with a warning saying why
+    that never shows the password; a good one is taken, twice is refused, a ninth too."""
+    element = Gst.ElementFactory.make("dtlstransportbin", "b")
+    pipeline = single_bin_pipeline(element)
+    errors = []
+    refused = {
+        f"turn://alice:{SECRET}@127.0.0.1:port": "not a URI",
+        f"turn://alice:{SECRET}@127.0.0.1:3478?transport=sctp":
+            "the query must be ?transport=udp or ?transport=tcp",
+        f"turns://alice:{SECRET}@127.0.0.1": "turns:// (TURN over TLS) is not supported",
+        f"turns://alice:{SECRET}@127.0.0.1?transport=udp": "?transport=udp cannot be used",
+        f"turn://alice:{SECRET}": "needs user:password@",
+        f"turn://turn://alice:{SECRET}@127.0.0.1": "the scheme is written twice",
+        f"stun://alice:{SECRET}@127.0.0.1": "scheme must be turn:// or turns://",
+        "": "scheme must be turn:// or turns://",
+    }
+    for url, why in refused.items():
+        accepted = element.emit("add-turn-server", url)
+        said = bus_messages(pipeline, Gst.MessageType.WARNING)
+        log(f"add-turn-server({url.replace(SECRET, '***')!r}) -> {accepted}; {said}")
+        if accepted:
+            errors.append(f"{url.replace(SECRET, '***')!r} was accepted")
+        if not any(text.startswith("add-turn-server refused: ") and why in text
+                   for text in said):
+            errors.append(f"{url.replace(SECRET, '***')!r}: no warning saying '{why}': {said}")
+        if any(SECRET in text for text in said):
+            errors.append(f"{url.replace(SECRET, '***')!r}: a warning shows the password")
+    good = [f"turn://u{i}:{SECRET}@192.0.2.{i + 1}:3478?transport={'tcp' if i % 2 else 'udp'}"
+            for i in range(8)]
+    for url in good:
+        if not element.emit("add-turn-server", url):
+            said = bus_messages(pipeline, Gst.MessageType.WARNING)
+            errors.append(f"a good URL was refused: {said}")
+    for url, why in ((good[0], "already configured"), (good[0].replace("u0:", "u9:"),
+                                                        "at most 8 TURN servers")):
+        accepted = element.emit("add-turn-server", url)
+        said = bus_messages(pipeline, Gst.MessageType.WARNING)
+        log(f"add-turn-server(...) -> {accepted}; {said}")
+        if accepted or not any(why in text for text in said):
+            errors.append(f"expected a refusal saying '{why}', got {accepted}, {said}")
+    pipeline.set_state(Gst.State.NULL)
+    # In READY the agent exists and gathers: the server is stored for the next run, and a warning
+    # says it is not used by this one.
+    element = Gst.ElementFactory.make("dtlstransportbin", "b")
+    element.set_property("local-addresses", "127.0.0.1")
+    pipeline = single_bin_pipeline(element)
+    pipeline.set_state(Gst.State.READY)
+    accepted = element.emit("add-turn-server", f"turn://u:{SECRET}@127.0.0.1:3478")
+    said = bus_messages(pipeline, Gst.MessageType.WARNING)
+    pipeline.set_state(Gst.State.NULL)
+    log(f"add-turn-server in READY -> {accepted}; {said}")
+    if not accepted or not any("used only after the next NULL state" in text for text in said):
+        errors.append(f"in READY: expected TRUE and a warning that the server waits for the next "
+                      f"run, got {accepted}, {said}")
     return errors
 
 
@@ -436,11 +663,18 @@ def main():
     failures = []
     with tempfile.TemporaryDirectory(prefix="turn-relay-") as directory:
         coturn = Coturn(directory)
+        # TURN over TCP only: no UDP listener, so whatever it allocates came over TCP.
+        coturn_tcp = Coturn(directory, "coturn-tcp", extra=("--no-udp",))
         try:
             coturn.wait_ready()
+            coturn_tcp.wait_ready()
             for case, run in (("relay", lambda: relay_case(coturn, False)),
                               ("stun+turn", lambda: relay_case(coturn, True)),
-                              ("bad-pass", lambda: bad_password_case(coturn))):
+                              ("bad-pass", lambda: bad_password_case(coturn)),
+                              ("relay-tcp", lambda: tcp_case(coturn_tcp)),
+                              ("two-servers", lambda: two_servers_case(coturn)),
+                              ("relay-no-turn", relay_without_turn_case),
+                              ("add-turn-server", add_turn_server_case)):
                 log(f"=== case {case}")
                 errors = run()
                 log(f"--- case {case}: {'FAIL' if errors else 'PASS'}")
@@ -449,13 +683,15 @@ def main():
                 if errors:
                     failures.append(case)
         finally:
-            coturn.stop()
-            if failures:
-                log("coturn log:\n" + coturn.log())
+            for server in (coturn, coturn_tcp):
+                server.stop()
+                if failures:
+                    log(f"{server.name} log:\n" + server.log())
     if failures:
         log(f"FAILURE: {', '.join(failures)}")
         return 1
-    log("SUCCESS: relay, stun+turn, bad-pass")
+    log("SUCCESS: relay, stun+turn, bad-pass, relay-tcp, two-servers, relay-no-turn, "
+        "add-turn-server")
     return 0
 
 

@@ -199,6 +199,32 @@ TEST(IceServerUrl, TurnsIsTlsOnPort5349) {
   EXPECT_TRUE(url.tls);
   EXPECT_EQ(url.port, 5349u);
   EXPECT_EQ(url.username, "carol");
+  EXPECT_EQ(url.transport, gstdtls::TurnTransport::Tcp);
+}
+
+TEST(IceServerUrl, TurnTransportComesFromTheQuery) {
+  using gstdtls::TurnTransport;
+  EXPECT_EQ(parsed("turn://u:p@192.0.2.20", IceServerKind::Turn).transport, TurnTransport::Udp);
+  auto tcp = parsed("turn://u:p@192.0.2.20:3479?transport=tcp", IceServerKind::Turn);
+  EXPECT_EQ(tcp.transport, TurnTransport::Tcp);
+  EXPECT_EQ(tcp.port, 3479u);
+  EXPECT_EQ(tcp.host, "192.0.2.20");
+  EXPECT_EQ(tcp.password, "p");
+  EXPECT_EQ(parsed("turn://u:p@192.0.2.20?transport=udp", IceServerKind::Turn).transport,
+            TurnTransport::Udp);
+  EXPECT_EQ(parsed("turns://u:p@192.0.2.20?transport=tcp", IceServerKind::Turn).transport,
+            TurnTransport::Tcp);
+}
+
+TEST(IceServerUrl, OtherQueriesAreRefused) {
+  EXPECT_EQ(url_refusal("turn://u:p@192.0.2.20?transport=sctp", IceServerKind::Turn),
+            "the query must be ?transport=udp or ?transport=tcp");
+  EXPECT_EQ(url_refusal("turn://u:p@192.0.2.20?foo=bar", IceServerKind::Turn),
+            "the query must be ?transport=udp or ?transport=tcp");
+  EXPECT_EQ(url_refusal("turns://u:p@192.0.2.20?transport=udp", IceServerKind::Turn),
+            "turns:// runs over TCP (TLS): ?transport=udp cannot be used with it");
+  EXPECT_EQ(url_refusal("stun://192.0.2.20?transport=udp", IceServerKind::Stun),
+            "a stun:// URL takes no '?' query");
 }
 
 TEST(IceServerUrl, TurnEmptyPasswordIsAccepted) {
@@ -269,11 +295,12 @@ TEST(IceServerUrl, MalformedTurnUrlsNeverShowTheirPassword) {
       "turn://alice:S3cret",                    // no '@': the whole authority is "host:port"
       "turn://@alice:S3cret@192.0.2.20",        // two '@'
       "turn://alice:S3cret@@192.0.2.20",
-      "turn://alice:S3cret@",                  // no host
-      "turn://alice:S3cret@192.0.2.20:99999",  // port out of range
-      "turn:alice:S3cret@192.0.2.20",          // no "//"
-      "turn:///alice:S3cret@192.0.2.20",       // empty authority, credentials in the path
-      "stun://alice:S3cret@192.0.2.20:port",   // credentials where none belong
+      "turn://alice:S3cret@",                           // no host
+      "turn://alice:S3cret@192.0.2.20:99999",           // port out of range
+      "turn:alice:S3cret@192.0.2.20",                   // no "//"
+      "turn:///alice:S3cret@192.0.2.20",                // empty authority, credentials in the path
+      "stun://alice:S3cret@192.0.2.20:port",            // credentials where none belong
+      "turn://alice:S3cret@192.0.2.20?transport=sctp",  // a transport libnice has not
   };
   gst_debug_set_default_threshold(GST_LEVEL_LOG);
   (gst_debug_add_log_function)(capture, nullptr, nullptr);  // the function, not the macro
