@@ -60,6 +60,8 @@ struct BinImpl {
   Run run;
   Restart restart;
   IdentityWatch identity;
+  // sdp/: the offer create-sdp-offer made, until apply-sdp-answer reads the answer to it.
+  std::string local_offer;
   // Warnings given while the element had no bus (properties set before it joined a pipeline,
   // e.g. in a gst-launch line): posted on the bus at NULL→READY. At most kMaxUnposted are kept.
   std::vector<std::string> unposted_warnings;

@@ -11,6 +11,7 @@
 #include "bin_private.h"
 #include "enums.h"
 #include "ice/ice_credentials.h"
+#include "sdp/sdp_actions.h"
 #include "text.hpp"
 
 GST_DEBUG_CATEGORY(bin_debug);
@@ -33,6 +34,9 @@ enum {
   SIGNAL_STOP,
   SIGNAL_RESTART_ICE,
   SIGNAL_ADD_TURN_SERVER,
+  SIGNAL_CREATE_SDP_OFFER,
+  SIGNAL_ANSWER_SDP_OFFER,
+  SIGNAL_APPLY_SDP_ANSWER,
   N_SIGNALS
 };
 
@@ -216,6 +220,19 @@ gboolean action_restart_ice(GstDtlsTransportBin* self) {
   return TRUE;
 }
 
+// SDP (sdp/sdp_actions.cpp).
+gchar* action_create_sdp_offer(GstDtlsTransportBin* self, GstCaps* codecs) {
+  return sdp_create_offer(self, codecs);
+}
+
+gchar* action_answer_sdp_offer(GstDtlsTransportBin* self, const gchar* offer, GstCaps* codecs) {
+  return sdp_answer_offer(self, offer, codecs);
+}
+
+gboolean action_apply_sdp_answer(GstDtlsTransportBin* self, const gchar* answer) {
+  return sdp_apply_answer(self, answer);
+}
+
 void ghost(GstDtlsTransportBin* self, const char* name) {
   GstPad* target = gst_element_get_static_pad(GST_ELEMENT(self->endpoint), name);
   GstPadTemplate* templ = gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self), name);
@@ -372,6 +389,16 @@ static void gst_dtls_transport_bin_class_init(GstDtlsTransportBinClass* klass) {
   signals[SIGNAL_RESTART_ICE] = g_signal_new_class_handler(
       "restart-ice", type, static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
       G_CALLBACK(action_restart_ice), nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 0);
+  const auto action = static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION);
+  signals[SIGNAL_CREATE_SDP_OFFER] = g_signal_new_class_handler(
+      "create-sdp-offer", type, action, G_CALLBACK(action_create_sdp_offer), nullptr, nullptr,
+      nullptr, G_TYPE_STRING, 1, GST_TYPE_CAPS);
+  signals[SIGNAL_ANSWER_SDP_OFFER] = g_signal_new_class_handler(
+      "answer-sdp-offer", type, action, G_CALLBACK(action_answer_sdp_offer), nullptr, nullptr,
+      nullptr, G_TYPE_STRING, 2, G_TYPE_STRING, GST_TYPE_CAPS);
+  signals[SIGNAL_APPLY_SDP_ANSWER] = g_signal_new_class_handler(
+      "apply-sdp-answer", type, action, G_CALLBACK(action_apply_sdp_answer), nullptr, nullptr,
+      nullptr, G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
 
   signals[SIGNAL_ADD_TURN_SERVER] = g_signal_new_class_handler(
       "add-turn-server", type, static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),

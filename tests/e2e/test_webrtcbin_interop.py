@@ -1,18 +1,20 @@
 #!/usr/bin/env python3
-"""Interop: gst-plugins-bad's webrtcbin (offerer) <-> dtlstransportbin (answerer) on 127.0.0.1.
+"""Interop: gst-plugins-bad's webrtcbin <-> dtlstransportbin on 127.0.0.1, SDP by the bin's own
+action signals (no SDP written here).
 
-webrtcbin sends an offer for one VP8 video m-line (sendrecv). The test plays the signalling
-server: it translates the offer (ice-ufrag, ice-pwd, fingerprint, setup, candidates, payload type)
-into dtlstransportbin's properties and builds the SDP answer from ours (local-ice-ufrag/-pwd,
-local-fingerprint, the DTLS role -> a=setup, local-candidates, a=rtcp-mux, the same payload
-type). VP8 flows both ways; pass when each side has decoded >= MIN_FRAMES frames within
-DEADLINE_S, our bin is connected as the DTLS client (RFC 5763 §5: the answerer to an actpass offer
-that is not ICE controlling), and both sides use the SRTP profile the DTLS server must pick: its
-own most preferred profile among those our ClientHello offered (RFC 5764 §4.1.1; webrtcbin is the
-server here). Our side reports it in `srtp-profile` and in `stats`; webrtcbin's dtlsenc/dtlsdec
+Mode `answer` (default): webrtcbin offers one VP8 video m-line (sendrecv); our bin answers it in
+one call, `answer-sdp-offer` (remote credentials, fingerprint, a=setup -> role, candidates,
+pt-map from a=rtpmap/a=rtcp-fb; the answer from our parameters), whose time is printed. Mode
+`offer`: our bin offers (`create-sdp-offer`), webrtcbin answers, `apply-sdp-answer` applies it.
+VP8 flows both ways; pass when each side has decoded >= MIN_FRAMES frames within DEADLINE_S, our
+bin is connected as the DTLS client when it answers (RFC 8842 §5.3: the answerer to actpass is
+active) and as the server when it offers (webrtcbin answers active), pt-map carries the peer's
+rtcp-fb-nack-pli, and both sides use the SRTP profile the DTLS server must pick: its own most
+preferred profile among those the client offered (RFC 5764 §4.1.1). Our side reports it in `srtp-profile` and in `stats`; webrtcbin's dtlsenc/dtlsdec
 report the cipher and authentication they were keyed with.
 """
 import sys
+import time
 
 import gi
 
@@ -29,6 +31,12 @@ WEBRTCBIN_PROFILES = ["SRTP_AES128_CM_SHA1_80"]
 # What dtlsenc/dtlsdec's srtp-cipher/srtp-auth (GstDtlsSrtpCipher, GstDtlsSrtpAuth) mean.
 DTLS_ELEMENT_PROFILES = {(1, 1): "SRTP_AES128_CM_SHA1_32", (1, 2): "SRTP_AES128_CM_SHA1_80"}
 DEADLINE_S = 60
+# What our bin sends and accepts (answer-sdp-offer takes the offer's payload type) and what it
+# offers (create-sdp-offer: with the payload type our payloader uses).
+CODECS = "application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000"
+OFFER_CODECS = ("application/x-rtp,media=video,payload=96,encoding-name=VP8,clock-rate=90000,"
+                "rtcp-fb-nack=(boolean)true,rtcp-fb-nack-pli=(boolean)true,"
+                "rtcp-fb-ccm-fir=(boolean)true")
 VIDEO = ("videotestsrc is-live=true pattern={pattern} "
          "! video/x-raw,width=320,height=240,framerate=30/1 "
          "! vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt={pt} ")
@@ -39,13 +47,13 @@ def log(*args):
 
 
 class Interop:
-    def __init__(self):
+    def __init__(self, mode):
+        self.mode = mode  # "answer": webrtcbin offers, we answer; "offer": we offer
         self.loop = GLib.MainLoop()
         self.result = None
         self.frames = {"webrtcbin": 0, "dtlstransportbin": 0}
         self.offer_sdp = None
         self.answer_sdp = None
-        self.pending_candidates = []  # webrtcbin's, until our bin exists in READY
         self.states = []
 
         # webrtcbin side: the offerer.
@@ -116,8 +124,10 @@ class Interop:
         if pad.link(tail.get_static_pad("sink")) != Gst.PadLinkReturn.OK:
             GLib.idle_add(self.finish, False, "cannot link webrtcbin's src pad to rtpvp8depay")
 
-    # --- offer -> our properties --------------------------------------------------------------
+    # --- webrtcbin offers, we answer (answer-sdp-offer) -----------------------------------------
     def on_negotiation_needed(self, webrtc):
+        if self.mode != "answer":
+            return  # we offer: webrtcbin answers our offer
         promise = Gst.Promise.new_with_change_func(self.on_offer_created, None)
         webrtc.emit("create-offer", None, promise)
 
@@ -131,7 +141,8 @@ class Interop:
         self.offer_sdp = offer.sdp.as_text()
         self.offer = (reply, offer)
         log("[webrtcbin] offer:\n" + self.offer_sdp)
-        GLib.idle_add(self.apply_offer, offer.sdp)
+        GLib.idle_add(self.start_ours)
+        return None
 
     def on_webrtc_candidate(self, _webrtc, _mline, candidate):
         log(f"[webrtcbin] on-ice-candidate: {candidate}")
@@ -142,100 +153,82 @@ class Interop:
             log(f"  (dtlstransportbin refused {candidate!r})")
         return GLib.SOURCE_REMOVE
 
-    @staticmethod
-    def attribute(sdp, media, key):
-        value = media.get_attribute_val(key)
-        return value if value is not None else sdp.get_attribute_val(key)
-
-    def apply_offer(self, sdp):
-        media = sdp.get_media(0)
-        ufrag = self.attribute(sdp, media, "ice-ufrag")
-        pwd = self.attribute(sdp, media, "ice-pwd")
-        fingerprint = self.attribute(sdp, media, "fingerprint")  # "sha-256 AB:CD:..."
-        setup = self.attribute(sdp, media, "setup")
-        self.mid = media.get_attribute_val("mid")
-        self.bundle = sdp.get_attribute_val("group")
-        self.pt = None
-        for i in range(media.formats_len()):
-            pt = int(media.get_format(i))
-            rtpmap = None
-            for j in range(media.attributes_len()):
-                a = media.get_attribute(j)
-                if a.key == "rtpmap" and a.value.split()[0] == str(pt):
-                    rtpmap = a.value
-            if rtpmap and "VP8/90000" in rtpmap.upper():
-                self.pt = pt
-                break
-        if not (ufrag and pwd and fingerprint and setup and self.pt is not None):
-            self.finish(False, "offer lacks ice-ufrag/ice-pwd/fingerprint/setup/VP8")
-            return GLib.SOURCE_REMOVE
-        remote_role = {"actpass": "auto", "active": "client", "passive": "server"}[setup]
-        Gst.util_set_object_arg(self.bin, "remote-role", remote_role)
-        self.bin.set_property("remote-ice-ufrag", ufrag)
-        self.bin.set_property("remote-ice-pwd", pwd)
-        self.bin.set_property("remote-fingerprints", fingerprint)
-        self.bin.set_property("pt-map", Gst.Caps.from_string(
-            f"application/x-rtp,media=video,payload={self.pt},clock-rate=90000,"
-            "encoding-name=VP8"))
-        for j in range(media.attributes_len()):
-            a = media.get_attribute(j)
-            if a.key == "candidate":
-                self.add_candidate("candidate:" + a.value)
-        # NULL->READY: certificate, local-fingerprint, gathering on 127.0.0.1.
+    def start_ours(self):
+        # NULL->READY: certificate, local-fingerprint, gathering on 127.0.0.1. The description
+        # we give carries the candidates gathered so far: wait for all of them (loopback: ms).
         if self.opipe.set_state(Gst.State.READY) == Gst.StateChangeReturn.FAILURE:
             self.finish(False, "dtlstransportbin pipeline cannot go to READY")
             return GLib.SOURCE_REMOVE
-        GLib.timeout_add(20, self.answer_when_gathered)
+        GLib.timeout_add(20, self.when_gathered)
         return GLib.SOURCE_REMOVE
 
-    # --- our properties -> answer ---------------------------------------------------------------
-    def answer_when_gathered(self):
+    def when_gathered(self):
         if self.bin.get_property("ice-gathering-state").value_nick != "complete":
             return GLib.SOURCE_CONTINUE
-        role = self.bin.get_property("role").value_nick
-        controlling = self.bin.get_property("ice-controlling")
-        remote_role = self.bin.get_property("remote-role").value_nick
-        if role == "auto":  # the role rules of docs/element.md (RFC 5763 §5)
-            if remote_role != "auto":
-                role = "server" if remote_role == "client" else "client"
-            else:
-                role = "server" if controlling else "client"
-        setup = {"client": "active", "server": "passive"}[role]
-        candidates = self.bin.get_property("local-candidates") or []
-        if not candidates:
-            self.finish(False, "dtlstransportbin gathered no local candidate")
-            return GLib.SOURCE_REMOVE
-        lines = [
-            "v=0",
-            "o=- 4611731400430051337 2 IN IP4 127.0.0.1",
-            "s=-",
-            "t=0 0",
-        ]
-        if self.bundle:
-            lines.append(f"a=group:BUNDLE {self.mid}")
-        lines += [
-            f"m=video 9 UDP/TLS/RTP/SAVPF {self.pt}",
-            "c=IN IP4 0.0.0.0",
-            f"a=mid:{self.mid}",
-            f"a=ice-ufrag:{self.bin.get_property('local-ice-ufrag')}",
-            f"a=ice-pwd:{self.bin.get_property('local-ice-pwd')}",
-            f"a=fingerprint:{self.bin.get_property('local-fingerprint')}",
-            f"a=setup:{setup}",
-            "a=sendrecv",
-            "a=rtcp-mux",
-            f"a=rtpmap:{self.pt} VP8/90000",
-        ]
-        lines += ["a=" + c for c in candidates]
-        lines.append("a=end-of-candidates")
-        self.answer_sdp = "\r\n".join(lines) + "\r\n"
-        log("[dtlstransportbin] answer:\n" + self.answer_sdp)
+        if self.mode == "answer":
+            self.answer()
+        else:
+            self.make_offer()
+        return GLib.SOURCE_REMOVE
+
+    def answer(self):
+        # The whole translation in one call: remote credentials, fingerprints, a=setup -> role,
+        # candidates, pt-map from a=rtpmap/a=fmtp/a=rtcp-fb; the answer from our parameters.
+        begin = time.perf_counter()
+        self.answer_sdp = self.bin.emit("answer-sdp-offer", self.offer_sdp,
+                                         Gst.Caps.from_string(CODECS))
+        elapsed = time.perf_counter() - begin
+        if self.answer_sdp is None:
+            self.finish(False, "answer-sdp-offer refused webrtcbin's offer (see the WARNING)")
+            return
+        log(f"[dtlstransportbin] answer-sdp-offer (parse + answer) took {elapsed * 1e3:.3f} ms; "
+            "answer:\n" + self.answer_sdp)
         ok, sdp = GstSdp.SDPMessage.new_from_text(self.answer_sdp)
         if ok != GstSdp.SDPResult.OK:
             self.finish(False, "our answer does not parse as SDP")
-            return GLib.SOURCE_REMOVE
+            return
         answer = GstWebRTC.WebRTCSessionDescription.new(GstWebRTC.WebRTCSDPType.ANSWER, sdp)
         self.webrtc.emit("set-remote-description", answer, Gst.Promise.new())
-        # ≥ PAUSED: connectivity checks start; PLAYING: DTLS once ICE has a pair.
+        # >= PAUSED: connectivity checks start; PLAYING: DTLS once ICE has a pair.
+        self.opipe.set_state(Gst.State.PLAYING)
+
+    # --- we offer (create-sdp-offer), webrtcbin answers, we apply it (apply-sdp-answer) ------
+    def make_offer(self):
+        self.offer_sdp = self.bin.emit("create-sdp-offer", Gst.Caps.from_string(OFFER_CODECS))
+        if self.offer_sdp is None:
+            self.finish(False, "create-sdp-offer refused (see the WARNING)")
+            return
+        log("[dtlstransportbin] offer:\n" + self.offer_sdp)
+        ok, sdp = GstSdp.SDPMessage.new_from_text(self.offer_sdp)
+        if ok != GstSdp.SDPResult.OK:
+            self.finish(False, "our offer does not parse as SDP")
+            return
+        offer = GstWebRTC.WebRTCSessionDescription.new(GstWebRTC.WebRTCSDPType.OFFER, sdp)
+        promise = Gst.Promise.new_with_change_func(self.on_remote_offer_set, None)
+        self.webrtc.emit("set-remote-description", offer, promise)
+
+    def on_remote_offer_set(self, promise, _data):
+        promise.wait()
+        promise = Gst.Promise.new_with_change_func(self.on_answer_created, None)
+        self.webrtc.emit("create-answer", None, promise)
+
+    def on_answer_created(self, promise, _data):
+        promise.wait()
+        reply = promise.get_reply()
+        answer = reply.get_value("answer")
+        if answer is None:
+            GLib.idle_add(self.finish, False, f"webrtcbin made no answer: {reply}")
+            return
+        self.webrtc.emit("set-local-description", answer, Gst.Promise.new())
+        self.answer_sdp = answer.sdp.as_text()
+        self.answer_kept = (reply, answer)
+        log("[webrtcbin] answer:\n" + self.answer_sdp)
+        GLib.idle_add(self.apply_answer)
+
+    def apply_answer(self):
+        if not self.bin.emit("apply-sdp-answer", self.answer_sdp):
+            self.finish(False, "apply-sdp-answer refused webrtcbin's answer (see the WARNING)")
+            return GLib.SOURCE_REMOVE
         self.opipe.set_state(Gst.State.PLAYING)
         return GLib.SOURCE_REMOVE
 
@@ -261,10 +254,15 @@ class Interop:
     def run(self):
         GLib.timeout_add_seconds(DEADLINE_S, self.finish, False, f"timeout after {DEADLINE_S} s")
         self.wpipe.set_state(Gst.State.PLAYING)
+        if self.mode == "offer":
+            GLib.idle_add(self.start_ours)
         self.loop.run()
         stats = self.bin.get_property("stats")
         dtls_role = self.bin.get_property("dtls-role").value_nick
         profile = self.bin.get_property("srtp-profile")
+        pt_map = self.bin.get_property("pt-map")
+        remote_role = self.bin.get_property("remote-role").value_nick
+        controlling = self.bin.get_property("ice-controlling")
         offered = (self.bin.get_property("srtp-profiles") or "").split(":")
         final_state = self.bin.get_property("state").value_nick
         peer_state = self.webrtc.get_property("connection-state")
@@ -280,6 +278,7 @@ class Interop:
         log(f"states: {self.states} (now {final_state}); dtls-role {dtls_role}; "
             f"srtp-profile {profile}")
         log(f"stats: {stats.to_string() if stats else None}")
+        log(f"pt-map: {pt_map.to_string() if pt_map else None}")
         log(f"srtp-profiles offered: {offered}; webrtcbin's DTLS elements: {peer_profiles}")
         # The DTLS server (webrtcbin) picks its most preferred profile that we offered.
         expected = next((p for p in WEBRTCBIN_PROFILES if p in offered), None)
@@ -305,8 +304,23 @@ class Interop:
         for counter in ("dropped-auth-failure", "dropped-replay"):
             if ok and stats.get_uint64(counter)[1] != 0:
                 ok, why = False, f"stats say {counter} = {stats.get_uint64(counter)[1]}"
-        if ok and dtls_role != "client":
-            ok, why = False, f"expected DTLS client as the controlled answerer, got {dtls_role}"
+        # RFC 8842 §5.3: we answer webrtcbin's actpass with active (client); webrtcbin answers
+        # our actpass with active, which makes us the server.
+        expected_role = "client" if self.mode == "answer" else "server"
+        if ok and dtls_role != expected_role:
+            ok, why = False, f"expected DTLS {expected_role} ({self.mode} mode), got {dtls_role}"
+        if ok and remote_role != ("server" if expected_role == "client" else "client"):
+            ok, why = False, f"remote-role is {remote_role}, we are {expected_role}"
+        if ok and controlling != (self.mode == "offer"):
+            ok, why = False, f"ice-controlling is {controlling} in {self.mode} mode"
+        # pt-map comes from the remote description's a=rtpmap / a=rtcp-fb (webrtcbin sends
+        # nack pli for VP8): what rtpbin needs for PLI.
+        vp8 = [pt_map.get_structure(i) for i in range(pt_map.get_size())
+               if pt_map.get_structure(i).get_string("encoding-name") == "VP8"] if pt_map else []
+        if ok and not vp8:
+            ok, why = False, f"pt-map has no VP8 entry: {pt_map}"
+        if ok and not vp8[0].get_boolean("rtcp-fb-nack-pli")[1]:
+            ok, why = False, f"pt-map's VP8 entry lacks rtcp-fb-nack-pli: {vp8[0].to_string()}"
         if ok and (not states_while_playing or states_while_playing[-1] != "connected"):
             ok, why = False, (f"state-changed sequence {states_while_playing} does not end in "
                               "connected while playing")
@@ -324,7 +338,11 @@ def main():
         if not Gst.ElementFactory.find(factory):
             log(f"FAIL: element {factory} not found (GST_PLUGIN_PATH?)")
             return 1
-    return Interop().run()
+    mode = sys.argv[1] if len(sys.argv) > 1 else "answer"
+    if mode not in ("answer", "offer"):
+        log(f"FAIL: mode {mode!r} is not 'answer' or 'offer'")
+        return 1
+    return Interop(mode).run()
 
 
 if __name__ == "__main__":
