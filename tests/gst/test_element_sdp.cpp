@@ -463,6 +463,25 @@ TEST(Sdp, OfferSaysPassiveSoWeAreActive) {
   EXPECT_EQ(enum_nick(b.bin(), "remote-role"), "server");
 }
 
+// RFC 3551 §6: a static payload type may come without a=rtpmap (PCMU here); it is known.
+TEST(Sdp, StaticPayloadTypeWithoutRtpmap) {
+  OneBin b;
+  b.ready();
+  std::string offer = replaced(kVideoOffer, "m=video 10000 UDP/TLS/RTP/SAVPF 96",
+                               "m=audio 10000 UDP/TLS/RTP/SAVPF 0");
+  offer = replaced(offer, "a=rtpmap:96 VP8/90000\na=rtcp-fb:96 nack pli\n", "");
+  const std::string answer =
+      b.answer(crlf(offer), "application/x-rtp,media=audio,encoding-name=PCMU,clock-rate=8000");
+  ASSERT_FALSE(answer.empty()) << b.warnings_text();
+  Parsed a(answer);
+  EXPECT_EQ(a.formats(0), "0");
+  GstCaps* map = b.pt_map();
+  const GstStructure* pcmu = pt_entry(map, 0);
+  ASSERT_NE(pcmu, nullptr);
+  EXPECT_STREQ(gst_structure_get_string(pcmu, "encoding-name"), "PCMU");
+  gst_caps_unref(map);
+}
+
 // A refused description: NULL, one WARNING containing `why`, nothing applied.
 void expect_refused(OneBin& b, const std::string& offer, const std::string& why,
                     const char* codecs = kAudioVideoCodecs) {
@@ -487,7 +506,7 @@ TEST(Sdp, HoldconnIsRefused) {
   OneBin b;
   b.ready();
   expect_refused(b, crlf(replaced(kVideoOffer, "a=setup:actpass", "a=setup:holdconn")),
-                 "a=setup:holdconn in m=video (mid foo)");
+                 "a=setup:holdconn in m=video (mid foo): the peer holds the connection");
 }
 
 TEST(Sdp, TcpOnlyCandidatesAreRefused) {
