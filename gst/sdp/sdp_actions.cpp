@@ -1,5 +1,6 @@
 #include "sdp_actions.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -80,7 +81,17 @@ void apply_remote(GstDtlsTransportBin* self, const char* action, const RemoteTra
   g_object_set(self, "ice-controlling", controlling, "remote-role", remote_role,
                "remote-fingerprints", joined_fingerprints(t).c_str(), "remote-ice-ufrag",
                t.ufrag.c_str(), "remote-ice-pwd", t.pwd.c_str(), "pt-map", pt_map, nullptr);
-  for (const auto& line : t.candidates) add_remote_candidate(self, line.c_str());
+  // A description lists all the candidates known so far: those already given (trickled, or in
+  // an earlier description) are not given twice.
+  std::vector<std::string> known;
+  {
+    BinImpl& impl = impl_of(self);
+    std::lock_guard lock(impl.lock);
+    known = impl.settings.remote_candidates;
+  }
+  for (const auto& line : t.candidates)
+    if (std::find(known.begin(), known.end(), line) == known.end())
+      add_remote_candidate(self, line.c_str());
   if (!t.refused_candidates.empty())
     warn(self, "%s: %zu of the peer's candidates cannot be used (more may be trickled): %s", action,
          t.refused_candidates.size(), dt::join_list(t.refused_candidates, "; ").c_str());
@@ -105,12 +116,8 @@ gchar* sdp_create_offer(GstDtlsTransportBin* self, const GstCaps* codecs) {
   const SdpSetup setup = role == GST_DTLS_TRANSPORT_BIN_ROLE_CLIENT   ? SdpSetup::Active
                          : role == GST_DTLS_TRANSPORT_BIN_ROLE_SERVER ? SdpSetup::Passive
                                                                       : SdpSetup::ActPass;
-  dt::Result<std::string> offer = dt::Error{""};
   auto local = local_parameters(self, setup);
-  if (local)
-    offer = make_offer(codecs, *local);
-  else
-    offer = local.error();
+  dt::Result<std::string> offer = local ? make_offer(codecs, *local) : local.error();
   if (pt_map) gst_caps_unref(pt_map);
   if (!offer) {
     warn(self, "%s refused: %s", kAction, offer.error().message.c_str());
@@ -146,12 +153,8 @@ gchar* sdp_answer_offer(GstDtlsTransportBin* self, const gchar* offer_text, cons
     g_object_get(self, "pt-map", &pt_map, nullptr);
     codecs = pt_map;
   }
-  dt::Result<Answer> answer = dt::Error{""};
   auto local = local_parameters(self, ours);
-  if (local)
-    answer = make_answer(*offer, codecs, *local);
-  else
-    answer = local.error();
+  dt::Result<Answer> answer = local ? make_answer(*offer, codecs, *local) : local.error();
   if (pt_map) gst_caps_unref(pt_map);
   if (!answer) {
     warn(self, "%s refused: %s", kAction, answer.error().message.c_str());
