@@ -143,13 +143,7 @@ dt::Result<Answer> make_answer(const RemoteDescription& offer, const GstCaps* co
       GstCaps* caps = codec_caps(offered, static_cast<guint>(pt));
       if (!caps) continue;
       const GstStructure* s = gst_caps_get_structure(caps, 0);
-      gchar* name = g_strdup_printf("%s/%d", gst_structure_get_string(s, "encoding-name"), [&] {
-        gint rate = 0;
-        gst_structure_get_int(s, "clock-rate", &rate);
-        return rate;
-      }());
-      offered_codecs.push_back(std::string(gst_sdp_media_get_media(offered)) + " " + name);
-      g_free(name);
+      offered_codecs.push_back(codec_name(s));
       bool accepted = false;
       for (guint c = 0; c < gst_caps_get_size(codecs) && !accepted; ++c)
         accepted = codec_accepts(gst_caps_get_structure(codecs, c), s);
@@ -218,19 +212,14 @@ dt::Result<Answer> make_answer(const RemoteDescription& offer, const GstCaps* co
     any_taken = true;
   }
   if (!any_taken) {
-    std::string wanted;
-    for (guint c = 0; c < gst_caps_get_size(codecs); ++c) {
-      const GstStructure* s = gst_caps_get_structure(codecs, c);
-      gint rate = 0;
-      gst_structure_get_int(s, "clock-rate", &rate);
-      wanted += std::string(wanted.empty() ? "" : ", ") + gst_structure_get_string(s, "media") +
-                " " + gst_structure_get_string(s, "encoding-name") + "/" + std::to_string(rate);
-    }
+    std::vector<std::string> wanted;
+    for (guint c = 0; c < gst_caps_get_size(codecs); ++c)
+      wanted.push_back(codec_name(gst_caps_get_structure(codecs, c)));
     return dt::Error{"no common codec: the offer has " +
                      (offered_codecs.empty()
                           ? std::string("no RTP codec")
                           : dt::abbreviate(dt::join_list(offered_codecs, ", "), 256)) +
-                     "; we send and accept " + wanted + " (" +
+                     "; we send and accept " + dt::join_list(wanted, ", ") + " (" +
                      dt::abbreviate(dt::join_list(out.rejected, "; "), 512) + ")"};
   }
   if (!taken_mids.empty()) {

@@ -126,6 +126,17 @@ void add_codec(GstSDPMedia* media, const GstStructure* codec) {
   gst_caps_unref(caps);
 }
 
+std::string codec_name(const GstStructure* codec) {
+  const gchar* media = gst_structure_get_string(codec, "media");
+  const gchar* name = gst_structure_get_string(codec, "encoding-name");
+  gint rate = 0;
+  gst_structure_get_int(codec, "clock-rate", &rate);
+  std::string out =
+      std::string(media ? media : "?") + " " + (name ? name : "?") + "/" + std::to_string(rate);
+  if (channels(codec) != 1) out += "/" + std::to_string(channels(codec));
+  return out;
+}
+
 const GstStructure* find_payload(const GstCaps* map, gint pt) {
   if (!map) return nullptr;
   for (guint i = 0; i < gst_caps_get_size(map); ++i) {

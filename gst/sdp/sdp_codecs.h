@@ -6,6 +6,8 @@
 #include <gst/gst.h>
 #include <gst/sdp/sdp.h>
 
+#include <string>
+
 #include "result.hpp"
 
 namespace gstdtls {
@@ -34,6 +36,9 @@ dtlstransport::Status check_codec_list(const GstCaps* codecs, bool need_payload)
 // Adds `codec` (a structure as above, with payload) to `media`: the format on the m= line and
 // its a=rtpmap, a=fmtp and a=rtcp-fb lines (gst_sdp_media_set_media_from_caps).
 void add_codec(GstSDPMedia* media, const GstStructure* codec);
+
+// "video VP8/90000", "audio OPUS/48000/2": a codec in messages.
+std::string codec_name(const GstStructure* codec);
 
 // Whether the caps list `map` maps payload type `pt`, and the structure if so.
 const GstStructure* find_payload(const GstCaps* map, gint pt);
