@@ -123,6 +123,36 @@ a=rtcp-mux
 a=candidate:1 1 UDP 2113929471 203.0.113.1 10000 typ host
 )";
 
+// Another browser's way (RFC 8829 §7 allows both): ICE credentials and the fingerprint at session
+// level, a=setup in each section, a=rtcp:9 beside a=rtcp-mux, audio only, sendonly.
+const char* const kSessionLevelOffer = R"(v=0
+o=mozilla...THIS_IS_SDPARTA-99.0 6551289325412530583 0 IN IP4 0.0.0.0
+s=-
+t=0 0
+a=fingerprint:sha-256 19:E2:1C:3B:4B:9F:81:E6:B8:5C:F4:A5:A8:D8:73:04:BB:05:2F:70:9F:04:A9:0E:05:E9:26:33:E8:70:88:A2
+a=group:BUNDLE 0
+a=ice-options:trickle
+a=msid-semantic:WMS *
+a=ice-ufrag:4a3b9c1e
+a=ice-pwd:8f7e6d5c4b3a29180716253443526170
+m=audio 9 UDP/TLS/RTP/SAVPF 109 9 0 8 101
+c=IN IP4 0.0.0.0
+a=sendonly
+a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level
+a=fmtp:109 maxplaybackrate=48000;stereo=1;useinbandfec=1
+a=fmtp:101 0-15
+a=mid:0
+a=rtcp:9 IN IP4 0.0.0.0
+a=rtcp-mux
+a=rtpmap:109 opus/48000/2
+a=rtpmap:9 G722/8000/1
+a=rtpmap:0 PCMU/8000
+a=rtpmap:8 PCMA/8000
+a=rtpmap:101 telephone-event/8000
+a=setup:actpass
+a=ssrc:2655508255 cname:{735484ea-4f6c-f74a-bd66-7425f8476c2c}
+)";
+
 const char* const kAudioVideoCodecs =
     "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,encoding-params=(string)2;"
     "application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000";
@@ -442,6 +472,25 @@ TEST(Sdp, FingerprintsOfAnyHashAtMediaLevel) {
   const std::string fingerprints = string_property(b.bin(), "remote-fingerprints");
   EXPECT_TRUE(g_str_has_prefix(fingerprints.c_str(), "sha-1 4A:AD:B9")) << fingerprints;
   EXPECT_TRUE(contains(fingerprints, ", sha-512 CB:D1:51")) << fingerprints;
+}
+
+TEST(Sdp, SessionLevelCredentialsAndFingerprint) {
+  OneBin b;
+  b.ready();
+  const std::string answer = b.answer(crlf(kSessionLevelOffer));
+  ASSERT_FALSE(answer.empty()) << b.warnings_text();
+  Parsed a(answer);
+  ASSERT_EQ(a.count(), 1u);
+  EXPECT_EQ(a.attribute(0, "mid"), "0");
+  EXPECT_EQ(a.formats(0), "109");
+  EXPECT_EQ(a.attribute(0, "recvonly"), "") << "the offer is sendonly";
+  EXPECT_EQ(a.attribute(0, "fmtp"), "109 maxplaybackrate=48000;stereo=1;useinbandfec=1");
+  EXPECT_EQ(string_property(b.bin(), "remote-ice-ufrag"), "4a3b9c1e");
+  EXPECT_EQ(string_property(b.bin(), "remote-ice-pwd"), "8f7e6d5c4b3a29180716253443526170");
+  EXPECT_EQ(string_property(b.bin(), "remote-fingerprints"), kOfferFingerprint);
+  // No candidate yet (they will be trickled): none stored, and no warning about candidates.
+  EXPECT_EQ(string_property(b.bin(), "remote-candidates"), "");
+  EXPECT_EQ(b.warnings_text(), "");
 }
 
 TEST(Sdp, OfferSaysActiveSoWeArePassive) {
