@@ -294,8 +294,10 @@ void set_property(GObject* object, guint id, const GValue* value, GParamSpec* ps
       return;
   }
   if (!late.empty())
-    warn(self, "%s: new value stored but applies only after the next NULL state: %s", pspec->name,
-         late.c_str());
+    warn(self,
+         "%s: new value stored but applies only from the next run (after the next NULL state, or "
+         "at an auto-restart): %s",
+         pspec->name, late.c_str());
 }
 
 void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {

@@ -359,7 +359,8 @@ bool add_turn_server(GstDtlsTransportBin* self, const char* url) {
   // Like turn-server: libnice gets its TURN servers when the agent is created, before it gathers.
   if (late)
     warn(self,
-         "add-turn-server: server stored but used only after the next NULL state: the ICE agent "
+         "add-turn-server: server stored but used only from the next run (after the next NULL "
+         "state, or at an auto-restart): the ICE agent "
          "is configured at NULL→READY");
   return true;
 }

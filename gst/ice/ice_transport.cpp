@@ -42,7 +42,9 @@ constexpr guint kConsentGraceMs = 20000;
 // the grace ends, or a pair that did come back would be declared failed.
 constexpr guint kConsentCheckMaxIntervalMs = 6000;
 constexpr guint kTimerSlackMs = 3000;
-constexpr guint kConsentRegainedMs = kLibniceConsentMs + kConsentCheckMaxIntervalMs + kTimerSlackMs;
+// A re-armed pair that went this long without a new loss has consent again.
+constexpr guint kConsentHeldMs = kLibniceConsentMs + kConsentCheckMaxIntervalMs;
+constexpr guint kConsentRegainedMs = kConsentHeldMs + kTimerSlackMs;
 static_assert(kConsentRegainedMs < kConsentGraceMs,
               "consent must be known regained before the grace ends");
 
@@ -519,6 +521,7 @@ void IceTransport::rearm_consent() {
     std::lock_guard lock(mutex_);
     if (closed_ || consent_expired_) return;
     losses = consent_losses_;
+    last_rearm_us_ = g_get_monotonic_time();
   }
   if (!nice_agent_get_selected_pair(agent_, stream_, kComponent, &local, &remote)) return;
   const std::string local_foundation = local->foundation, remote_foundation = remote->foundation;
@@ -582,16 +585,26 @@ void IceTransport::start_consent_grace() {
         auto* grace = static_cast<Grace*>(data);
         auto self = grace->transport.lock();
         if (!self) return G_SOURCE_REMOVE;
-        bool expired;
+        bool expired = false, regained = false;
         {
           std::lock_guard lock(self->mutex_);
           // Still disconnected since this loss (a later loss has its own grace).
-          expired = !self->closed_ && self->consent_episode_ == grace->episode &&
-                    self->state_ == GST_DTLS_TRANSPORT_BIN_ICE_STATE_DISCONNECTED;
+          const bool disconnected = !self->closed_ && self->consent_episode_ == grace->episode &&
+                                    self->state_ == GST_DTLS_TRANSPORT_BIN_ICE_STATE_DISCONNECTED;
+          // Decided by how long the latest re-arm has held, not by which timer runs first: on a
+          // late thread the re-arm's own check may come due in the same iteration, after this.
+          regained = disconnected &&
+                     g_get_monotonic_time() - self->last_rearm_us_ >= gint64{kConsentHeldMs} * 1000;
+          expired = disconnected && !regained;
+          if (regained) self->state_ = self->state_before_loss_;
           if (expired) {
             self->state_ = GST_DTLS_TRANSPORT_BIN_ICE_STATE_FAILED;
             self->consent_expired_ = true;
           }
+        }
+        if (regained) {
+          GST_INFO("consent regained (at the end of the grace)");
+          if (self->events_.state_changed) self->events_.state_changed();
         }
         if (!expired) return G_SOURCE_REMOVE;
         GST_INFO("consent not regained within the grace: ICE failed");

@@ -148,6 +148,7 @@ class IceTransport : public std::enable_shared_from_this<IceTransport> {
   // Consent (RFC 7675) over libnice's 10 s limit: while disconnected, each libnice "consent lost"
   // re-arms the pair; consent_losses_ counts them, so a check can tell whether one came since.
   unsigned consent_losses_ = 0;
+  gint64 last_rearm_us_ = 0;      // monotonic time of the latest re-arm
   unsigned consent_episode_ = 0;  // disconnected periods so far; each has its own grace
   bool reselecting_ = false;      // our own nice_agent_set_selected_pair() is running
   bool consent_expired_ = false;  // 30 s without consent: failed until restart()

@@ -610,7 +610,7 @@ def add_turn_server_case():
     said = bus_messages(pipeline, Gst.MessageType.WARNING)
     pipeline.set_state(Gst.State.NULL)
     log(f"add-turn-server in READY -> {accepted}; {said}")
-    if not accepted or not any("used only after the next NULL state" in text for text in said):
+    if not accepted or not any("used only from the next run" in text for text in said):
         errors.append(f"in READY: expected TRUE and a warning that the server waits for the next "
                       f"run, got {accepted}, {said}")
     return errors

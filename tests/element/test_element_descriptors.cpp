@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <gst/check/gstcheck.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -90,7 +91,8 @@ GST_START_TEST(test_descriptor_limit_fails_state_change_not_process) {
   fail_unless(setrlimit(RLIMIT_NOFILE, &saved) == 0);
   // Everything the failed and the fitted transports opened is closed again (the agents close on
   // the shared thread, soon after NULL).
-  for (int i = 0; i < 100 && open_descriptors() > before + 2; i++) g_usleep(20 * 1000);
+  const gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+  while (open_descriptors() > before + 2 && g_get_monotonic_time() < deadline) g_usleep(20 * 1000);
   fail_unless(open_descriptors() <= before + 2, "%u descriptors open, %u at the start",
               open_descriptors(), before);
   GstElement* bin = gst_element_factory_make("dtlstransportbin", nullptr);
@@ -104,10 +106,43 @@ GST_START_TEST(test_descriptor_limit_fails_state_change_not_process) {
 }
 GST_END_TEST
 
+// With no descriptor free at all (even /proc/self/fd cannot be opened to count them), the start
+// fails with the same ERROR.
+GST_START_TEST(test_no_descriptor_left_fails_state_change) {
+  GstBus* bus = gst_bus_new();
+  GstElement* bin = gst_element_factory_make("dtlstransportbin", nullptr);
+  gst_object_ref_sink(bin);
+  gst_element_set_bus(bin, bus);
+  g_object_set(bin, "local-addresses", "127.0.0.1", nullptr);
+  struct rlimit saved {};
+  fail_unless(getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  // A new descriptor takes the lowest free number, which must be below the limit: a limit of
+  // that number leaves none.
+  const int lowest_free = dup(0);
+  fail_unless(lowest_free >= 0);
+  close(lowest_free);
+  const unsigned open = static_cast<unsigned>(lowest_free);
+  struct rlimit none = saved;
+  none.rlim_cur = open;
+  fail_unless(setrlimit(RLIMIT_NOFILE, &none) == 0);
+  const GstStateChangeReturn ret = gst_element_set_state(bin, GST_STATE_READY);
+  fail_unless(setrlimit(RLIMIT_NOFILE, &saved) == 0);
+  const std::string error = first_error(bus);
+  g_print("descriptors: none free below the limit of %u: %s\n", open, error.c_str());
+  fail_unless_equals_int(ret, GST_STATE_CHANGE_FAILURE);
+  fail_unless(error.find("file descriptors") != std::string::npos, "%s", error.c_str());
+  gst_element_set_state(bin, GST_STATE_NULL);
+  gst_bus_set_flushing(bus, TRUE);
+  gst_object_unref(bin);
+  gst_object_unref(bus);
+}
+GST_END_TEST
+
 static Suite* element_descriptors_suite(void) {
   Suite* s = suite_create("element_descriptors");
   TCase* limit = tcase_create("limit");
   tcase_add_test(limit, test_descriptor_limit_fails_state_change_not_process);
+  tcase_add_test(limit, test_no_descriptor_left_fails_state_change);
   suite_add_tcase(s, limit);
   return s;
 }
