@@ -199,7 +199,8 @@ bool create_run(GstDtlsTransportBin* self) {
       return false;
     }
     std::lock_guard lock(impl.lock);
-    impl.settings.certificate = std::move(generated).value();
+    // Unless a certificate was set meanwhile (from another thread): a configured one wins.
+    if (!impl.settings.certificate) impl.settings.certificate = std::move(generated).value();
   }
 
   auto ice = IceTransport::create(ice_settings, ice_events(self));
