@@ -522,7 +522,7 @@ void install_properties(GObjectClass* klass) {
       "certificate-expiry-warning", "Certificate expiry warning",
       "Seconds before the certificate's notAfter (at most a tenth of its lifetime) at which a "
       "dtlstransport-certificate-expiring message and the certificate-expiring signal tell the "
-      "application, and a generated certificate is renewed at NULL->READY",
+      "application, and a generated certificate is renewed at NULL->READY or an auto-restart",
       0, G_MAXUINT, kDefaultCertificateExpiryWarning, rw_playing);
   properties[PROP_LOCAL_CERTIFICATE] = g_param_spec_string(
       "local-certificate", "Local certificate",
