@@ -373,6 +373,11 @@ class DtlsTransport::Impl {
   uint64_t reconnect_attempts() const { return reconnect_attempts_; }
   const Certificate& certificate() const { return context_->certificate(); }
 
+  // Only create_association() reads it: an SSL object keeps the SSL_CTX it was made from.
+  void set_context(std::shared_ptr<const DtlsContext> context) {
+    if (context) context_ = std::move(context);
+  }
+
  private:
   // One SSL object and what hangs off it: the association in use, or a new handshake running
   // beside it (RFC 6347 §4.2.8) until it is verified and replaces it, or is dropped.
@@ -1048,6 +1053,9 @@ Fingerprint DtlsTransport::local_fingerprint(HashAlgorithm algorithm) const {
   return impl_->certificate().fingerprint(algorithm);
 }
 const Certificate& DtlsTransport::local_certificate() const { return impl_->certificate(); }
+void DtlsTransport::set_context(std::shared_ptr<const DtlsContext> context) {
+  impl_->set_context(std::move(context));
+}
 
 Status DtlsTransport::start(DtlsRole local_role, const DtlsParameters& remote, bool ice_controlling,
                             TimePoint now) {

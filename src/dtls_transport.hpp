@@ -112,9 +112,16 @@ class DtlsTransport {
   DtlsTransport(const DtlsTransport&) = delete;
   DtlsTransport& operator=(const DtlsTransport&) = delete;
 
-  // Local parameters: our certificate's fingerprints (one per algorithm asked for).
+  // Local parameters: our certificate's fingerprints (one per algorithm asked for). After
+  // set_context(), the new identity's.
   Fingerprint local_fingerprint(HashAlgorithm algorithm = HashAlgorithm::Sha256) const;
   const Certificate& local_certificate() const;
+
+  // Certificate rotation: the context (identity and SRTP profiles) of every handshake that begins
+  // from now on: the first one if start() has not been called, else a new handshake beside the
+  // association (a peer's restart, see below). The association in use, and a new handshake
+  // already under way, keep the identity they began with. May be called in any state.
+  void set_context(std::shared_ptr<const DtlsContext> context);
 
   // Starts the handshake with the remote parameters. `local_role` Auto resolves with
   // resolve_dtls_role(); a conflict → Failed(RoleConflict). May be called once.

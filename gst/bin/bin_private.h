@@ -54,6 +54,10 @@ struct IdentityWatch {
 
 struct BinImpl {
   std::mutex lock;
+  // Held while a DTLS transport is given its identity (prepare_transport, a certificate rotation):
+  // a rotation reaches either the new transport's configuration or the transport itself. Taken
+  // before `lock`; nothing is emitted while it is held.
+  std::mutex identity_lock;
   Settings settings;
   // The SSL_CTX for the certificate and srtp-profiles, reused across runs while both stay.
   std::shared_ptr<const dtlstransport::DtlsContext> dtls_context;
@@ -197,6 +201,11 @@ bool prepare_identity(GstDtlsTransportBin* self);
 void identity_watch_start(GstDtlsTransportBin* self);
 void identity_watch_update(GstDtlsTransportBin* self);
 void identity_watch_stop(GstDtlsTransportBin* self);
+// certificate / certificate-file were set to a valid identity (stored in Settings already): the
+// running DTLS transport, if any, takes it for its next handshake (the association in use keeps
+// the old one); local-fingerprint and certificate-expires notify; while a run exists the expiry
+// timer follows the new certificate and the local parameters are posted again. No lock held.
+void identity_changed(GstDtlsTransportBin* self);
 // certificate-expires: notAfter in Unix seconds, 0 without a certificate. Call with the lock held.
 gint64 certificate_expires(const Settings& s);
 

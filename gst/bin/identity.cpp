@@ -2,7 +2,9 @@
 // generated one inside the expiry-warning margin is replaced at NULL→READY (and so at an
 // auto-restart's new run); while a run exists, a timer on the shared context tells the
 // application once when the margin is entered (element message + `certificate-expiring`) and
-// once at expiry (WARNING). Times are wall-clock (the certificate's dates are).
+// once at expiry (WARNING). A certificate set while running (rotation) goes to the running DTLS
+// transport for its next handshake and the timer follows it. Times are wall-clock (the
+// certificate's dates are).
 #include <algorithm>
 #include <chrono>
 #include <utility>
@@ -223,6 +225,57 @@ void identity_watch_start(GstDtlsTransportBin* self) {
 }
 
 void identity_watch_update(GstDtlsTransportBin* self) { check_and_tell(self); }
+
+void identity_changed(GstDtlsTransportBin* self) {
+  BinImpl& impl = impl_of(self);
+  bool running;
+  std::string fingerprint, kept;
+  dt::Status status;
+  {
+    std::lock_guard identity(impl.identity_lock);
+    std::shared_ptr<const dt::DtlsContext> context;
+    {
+      std::lock_guard lock(impl.lock);
+      const Settings& s = impl.settings;
+      if (!s.certificate) return;
+      running = impl.run.phase != Phase::Null;
+      fingerprint = s.certificate->fingerprint().to_string();
+      // From Prepared on the run has a DTLS transport, made with impl.dtls_context; before, the
+      // next prepare_transport sees the new certificate itself.
+      if (impl.run.phase >= Phase::Prepared && impl.dtls_context &&
+          impl.dtls_context->certificate().x509() != s.certificate->x509()) {
+        kept = impl.dtls_context->certificate().fingerprint().to_string();
+        // The run's SRTP profiles, not a value stored since for the next run.
+        auto created = dt::DtlsContext::create(*s.certificate, impl.dtls_context->srtp_profiles());
+        if (created) {
+          context = std::move(created).value();
+          impl.dtls_context = context;
+        } else {
+          status = created.error();
+        }
+      }
+    }
+    if (context) endpoint_set_context(self->endpoint, std::move(context));
+  }
+  if (!status) {
+    warn(self,
+         "the new DTLS certificate cannot be used by this run's transport (%s): it keeps "
+         "the previous one until the next run",
+         status.error().message.c_str());
+  } else if (!kept.empty()) {
+    GST_INFO_OBJECT(self,
+                    "certificate rotated: the next DTLS handshake presents %s; the "
+                    "association in use keeps %s",
+                    fingerprint.c_str(), kept.c_str());
+  }
+  notify(self, PROP_LOCAL_FINGERPRINT);
+  if (!running) {
+    notify(self, PROP_CERTIFICATE_EXPIRES);
+    return;
+  }
+  identity_watch_start(self);  // notifies certificate-expires; the timer follows the new one
+  post_local_parameters(self);
+}
 
 void identity_watch_stop(GstDtlsTransportBin* self) {
   BinImpl& impl = impl_of(self);

@@ -2,6 +2,7 @@
 // Settings (settings.h); a value that cannot apply to the running session says so on the bus.
 // The flags say when a property may be changed (gst-inspect prints them); properties without a
 // GST_PARAM_MUTABLE_* flag are read when the ICE agent is created, at NULL→READY.
+#include <chrono>
 #include <utility>
 
 #include "bin_private.h"
@@ -115,11 +116,26 @@ void set_property(GObject* object, guint id, const GValue* value, GParamSpec* ps
       }
       auto loaded = id == PROP_CERTIFICATE ? dt::Certificate::from_pem(text)
                                            : dt::Certificate::from_file(text);
+      bool running;
+      {
+        std::lock_guard lock(impl.lock);
+        running = impl.run.phase != Phase::Null;
+      }
+      // While running (rotation) the new identity is checked at once, dates included: refused,
+      // the identity in use stays. In NULL the dates are checked at NULL→READY.
+      if (loaded && running) {
+        if (dt::Status valid = loaded->check_validity(std::chrono::system_clock::now()); !valid)
+          loaded = dt::Error{"the certificate is " + valid.error().message};
+      }
       if (!loaded) {
-        // Never a silent fall-back to a generated identity: NULL→READY fails until a valid one
-        // is set (or this one is withdrawn with "").
         std::string why =
             std::string(pspec->name) + " rejected: " + dt::abbreviate(loaded.error().message, 512);
+        if (running) {
+          warn(self, "%s; the certificate in use is kept", why.c_str());
+          return;
+        }
+        // Never a silent fall-back to a generated identity: NULL→READY fails until a valid one
+        // is set (or this one is withdrawn with "").
         {
           std::lock_guard lock(impl.lock);
           s.certificate_error = why;
@@ -127,13 +143,15 @@ void set_property(GObject* object, guint id, const GValue* value, GParamSpec* ps
         warn(self, "%s (the element will not start with another certificate)", why.c_str());
         return;
       }
-      std::lock_guard lock(impl.lock);
-      if (impl.run.phase >= Phase::Prepared)
-        late = "the DTLS transport of this run already uses the previous certificate";
-      s.certificate = std::move(loaded).value();
-      s.certificate_from_user = true;
-      s.certificate_error.clear();
-      if (id == PROP_CERTIFICATE_FILE) s.certificate_file = text;
+      {
+        std::lock_guard lock(impl.lock);
+        s.certificate = std::move(loaded).value();
+        s.certificate_from_user = true;
+        s.certificate_error.clear();
+        if (id == PROP_CERTIFICATE_FILE) s.certificate_file = text;
+      }
+      // The next handshake presents it; the application learns the new fingerprint now.
+      identity_changed(self);
       break;
     }
     case PROP_KEY_TYPE:
@@ -480,11 +498,15 @@ void install_properties(GObjectClass* klass) {
   properties[PROP_CERTIFICATE] = g_param_spec_string(
       "certificate", "Certificate (PEM)",
       "Our DTLS identity: PEM certificate and private key in one string (write-only); default: "
-      "one is generated at NULL->READY",
-      nullptr, static_cast<GParamFlags>(wo | GST_PARAM_MUTABLE_READY));
+      "one is generated at NULL->READY. Set while running (rotation): checked at once (refused "
+      "with a warning, keeping the identity in use), used from the next DTLS handshake on; "
+      "local-fingerprint and certificate-expires notify at once",
+      nullptr, static_cast<GParamFlags>(wo | GST_PARAM_MUTABLE_PLAYING));
   properties[PROP_CERTIFICATE_FILE] = g_param_spec_string(
       "certificate-file", "Certificate file",
-      "Path of a PEM file holding our certificate and private key", nullptr, rw_ready);
+      "Path of a PEM file holding our certificate and private key; may be set while running, "
+      "as certificate",
+      nullptr, rw_playing);
   properties[PROP_KEY_TYPE] = g_param_spec_enum(
       "key-type", "Key type",
       "Key type of the generated certificate (generated at NULL->READY: set in the NULL state)",
@@ -492,17 +514,17 @@ void install_properties(GObjectClass* klass) {
   properties[PROP_CERTIFICATE_LIFETIME] =
       g_param_spec_uint("certificate-lifetime", "Certificate lifetime",
                         "Validity of the generated certificate in seconds (set in the NULL state)",
-                        60, G_MAXUINT, kDefaultCertificateLifetime, rw);
+                        10, G_MAXUINT, kDefaultCertificateLifetime, rw);
   properties[PROP_CERTIFICATE_EXPIRES] = g_param_spec_int64(
       "certificate-expires", "Certificate expires",
       "notAfter of the certificate in use, in Unix seconds (0 before there is one, i.e. before "
-      "READY without a configured certificate)",
+      "READY without a configured certificate); notifies when the certificate changes",
       0, G_MAXINT64, 0, ro);
   properties[PROP_CERTIFICATE_EXPIRY_WARNING] = g_param_spec_uint(
       "certificate-expiry-warning", "Certificate expiry warning",
       "Seconds before the certificate's notAfter (at most a tenth of its lifetime) at which a "
       "dtlstransport-certificate-expiring message and the certificate-expiring signal tell the "
-      "application, and a generated certificate is renewed at NULL->READY",
+      "application, and a generated certificate is renewed at NULL->READY or an auto-restart",
       0, G_MAXUINT, kDefaultCertificateExpiryWarning, rw_playing);
   properties[PROP_LOCAL_CERTIFICATE] = g_param_spec_string(
       "local-certificate", "Local certificate",
@@ -510,7 +532,7 @@ void install_properties(GObjectClass* klass) {
   properties[PROP_LOCAL_FINGERPRINT] = g_param_spec_string(
       "local-fingerprint", "Local fingerprint",
       "Our certificate's fingerprint for a=fingerprint, e.g. \"sha-256 AB:CD:...\"; available "
-      "from READY",
+      "from READY; notifies when the certificate changes (generated, renewed or set)",
       nullptr, ro);
   properties[PROP_REMOTE_FINGERPRINTS] = g_param_spec_string(
       "remote-fingerprints", "Remote fingerprints",

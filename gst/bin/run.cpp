@@ -199,7 +199,8 @@ bool create_run(GstDtlsTransportBin* self) {
       return false;
     }
     std::lock_guard lock(impl.lock);
-    impl.settings.certificate = std::move(generated).value();
+    // Unless a certificate was set meanwhile (from another thread): a configured one wins.
+    if (!impl.settings.certificate) impl.settings.certificate = std::move(generated).value();
   }
 
   auto ice = IceTransport::create(ice_settings, ice_events(self));
@@ -229,37 +230,44 @@ bool create_run(GstDtlsTransportBin* self) {
 // READY→PAUSED: the DTLS transport of this run, so DTLS settings made in READY still apply.
 bool prepare_transport(GstDtlsTransportBin* self) {
   BinImpl& impl = impl_of(self);
-  dt::DtlsConfig config;
-  GMainContext* context = nullptr;
   dt::Status status;
   {
-    std::lock_guard lock(impl.lock);
-    if (impl.run.phase != Phase::Ready) return true;  // prepared earlier in this run
-    const Settings& s = impl.settings;
-    const bool reusable = impl.dtls_context &&
-                          impl.dtls_context->certificate().x509() == s.certificate->x509() &&
-                          impl.dtls_context->srtp_profiles() == s.srtp_profiles;
-    if (!reusable) {
-      auto created = dt::DtlsContext::create(*s.certificate, s.srtp_profiles);
-      if (created)
-        impl.dtls_context = std::move(created).value();
-      else
-        status = created.error();
+    // A certificate rotation (identity_changed) waits until the transport exists, then gives it
+    // the new identity; one done before is in Settings and so in the context chosen below.
+    std::lock_guard identity(impl.identity_lock);
+    dt::DtlsConfig config;
+    GMainContext* context = nullptr;
+    {
+      std::lock_guard lock(impl.lock);
+      if (impl.run.phase != Phase::Ready) return true;  // prepared earlier in this run
+      const Settings& s = impl.settings;
+      const bool reusable = impl.dtls_context &&
+                            impl.dtls_context->certificate().x509() == s.certificate->x509() &&
+                            impl.dtls_context->srtp_profiles() == s.srtp_profiles;
+      if (!reusable) {
+        auto created = dt::DtlsContext::create(*s.certificate, s.srtp_profiles);
+        if (created)
+          impl.dtls_context = std::move(created).value();
+        else
+          status = created.error();
+      }
+      config.context = impl.dtls_context;
+      config.mtu = s.mtu;
+      config.handshake_timeout = std::chrono::milliseconds(s.handshake_timeout_ms);
+      context = g_main_context_ref(impl.run.ice->context());
     }
-    config.context = impl.dtls_context;
-    config.mtu = s.mtu;
-    config.handshake_timeout = std::chrono::milliseconds(s.handshake_timeout_ms);
-    context = g_main_context_ref(impl.run.ice->context());
+    if (status) status = endpoint_prepare(self->endpoint, std::move(config), context);
+    g_main_context_unref(context);
+    if (status) {
+      std::lock_guard lock(impl.lock);
+      impl.run.phase = Phase::Prepared;
+    }
   }
-  if (status) status = endpoint_prepare(self->endpoint, std::move(config), context);
-  g_main_context_unref(context);
   if (!status) {
     GST_ELEMENT_ERROR(self, LIBRARY, INIT, ("cannot create the DTLS transport"),
                       ("%s", status.error().message.c_str()));
     return false;
   }
-  std::lock_guard lock(impl.lock);
-  impl.run.phase = Phase::Prepared;
   return true;
 }
 

@@ -190,6 +190,14 @@ void endpoint_set_remote_fingerprints(GstDtlsTransportEndpoint* self,
   });
 }
 
+void endpoint_set_context(GstDtlsTransportEndpoint* self,
+                          std::shared_ptr<const dtlstransport::DtlsContext> context) {
+  EndpointImpl& impl = impl_of(self);
+  // No event can come of it: nothing to deliver.
+  std::lock_guard lock(impl.dtls_mutex);
+  if (impl.dtls) impl.dtls->set_context(std::move(context));
+}
+
 void endpoint_stop(GstDtlsTransportEndpoint* self) {
   impl_of(self).media_open = false;
   with_dtls(self, [](auto& dtls) { dtls.stop(); });

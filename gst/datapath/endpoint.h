@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,11 @@ void endpoint_start(GstDtlsTransportEndpoint* self, dtlstransport::DtlsRole loca
                     const dtlstransport::DtlsParameters& remote, bool ice_controlling);
 void endpoint_set_remote_fingerprints(GstDtlsTransportEndpoint* self,
                                       std::vector<dtlstransport::Fingerprint> fingerprints);
+// Certificate rotation: the identity of the transport's next handshake (the first if it has not
+// started, else a new handshake beside the association); the association in use keeps its own.
+// Nothing happens without a transport. Emits nothing.
+void endpoint_set_context(GstDtlsTransportEndpoint* self,
+                          std::shared_ptr<const dtlstransport::DtlsContext> context);
 // close_notify and Closed; media stops both ways.
 void endpoint_stop(GstDtlsTransportEndpoint* self);
 // The path under DTLS is gone (ICE failed, consent expired): Failed (TransportLost) from any live

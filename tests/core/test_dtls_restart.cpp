@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,7 @@ using Bytes = std::vector<uint8_t>;
 
 const Certificate& identity(int which) {
   static const Certificate certificates[] = {*Certificate::generate(), *Certificate::generate(),
-                                             *Certificate::generate()};
+                                             *Certificate::generate(), *Certificate::generate()};
   return certificates[which];
 }
 
@@ -92,10 +93,13 @@ struct Restart {
     link.advance(3s);  // the call goes on for a while
   }
 
-  void restart_b(int restarted_identity = 1) {
+  // `told` is what the restarted side was told of the survivor: its current fingerprint unless
+  // given.
+  void restart_b(int restarted_identity = 1, std::optional<Fingerprint> told = std::nullopt) {
     DtlsTransport& b = link.restart_b(config_with(restarted_identity));
     restarted_at = link.now();
-    ASSERT_TRUE(b.start(other(role), DtlsParameters{role, {link.a().local_fingerprint()}}, false,
+    ASSERT_TRUE(b.start(other(role),
+                        DtlsParameters{role, {told.value_or(link.a().local_fingerprint())}}, false,
                         link.now())
                     .ok());
   }
@@ -181,6 +185,66 @@ TEST_P(SurvivorRole, RestartedPeerWithAnotherCertificateNeverReplacesTheAssociat
   EXPECT_EQ(link.a().remote_certificate_der(), restart.first_certificate);
   EXPECT_NE(link.b().state(), DtlsState::Connected);
   EXPECT_TRUE(link.log_b().keys.empty());
+}
+
+// Certificate rotation: the survivor is given a new identity while connected. Its association
+// keeps the old one (the peer's verified certificate does not change, data still flows); the
+// next handshake, the peer's restart, presents the new one, which a peer told the new
+// fingerprint verifies.
+TEST_P(SurvivorRole, RotatedIdentityIsPresentedAtTheNextHandshakeOnly) {
+  Restart restart(GetParam());
+  MemoryLink& link = restart.link;
+  const Fingerprint old_fingerprint = identity(0).fingerprint();
+  const std::vector<uint8_t> peer_saw = link.b().remote_certificate_der();
+  auto rotated = DtlsContext::create(identity(3), default_srtp_profiles());
+  ASSERT_TRUE(rotated.ok()) << rotated.error().message;
+  link.a().set_context(*rotated);
+  EXPECT_EQ(link.a().local_fingerprint(), identity(3).fingerprint());
+  link.advance(2s);
+  expect_application_data_flows(link);
+  EXPECT_EQ(link.b().remote_certificate_der(), peer_saw) << "the association changed identity";
+  EXPECT_EQ(Fingerprint::of_der(HashAlgorithm::Sha256, peer_saw), old_fingerprint);
+
+  restart.restart_b();  // told the new fingerprint
+  ASSERT_TRUE(link.run_until([&] { return restart.recovered(); }, 10s))
+      << "restarted side " << dtls_state_name(link.b().state()) << " (" << link.b().failure_detail()
+      << "), survivor reconnects " << link.a().reconnects();
+  EXPECT_EQ(Fingerprint::of_der(HashAlgorithm::Sha256, link.b().remote_certificate_der()),
+            identity(3).fingerprint());
+  EXPECT_EQ(link.log_a().states, kConnectedOnce);
+  expect_mirrored_keys(link.log_a().keys.at(1), link.log_b().keys.at(0));
+  expect_application_data_flows(link);
+}
+
+// A peer that restarts knowing only the old fingerprint refuses the rotated identity; the
+// survivor's association stays as it was.
+TEST_P(SurvivorRole, PeerToldOnlyTheOldFingerprintRefusesTheRotatedIdentity) {
+  Restart restart(GetParam());
+  MemoryLink& link = restart.link;
+  auto rotated = DtlsContext::create(identity(3), default_srtp_profiles());
+  ASSERT_TRUE(rotated.ok()) << rotated.error().message;
+  link.a().set_context(*rotated);
+  restart.restart_b(1, identity(0).fingerprint());
+  ASSERT_TRUE(link.run_until([&] { return link.b().state() == DtlsState::Failed; }, 10s))
+      << dtls_state_name(link.b().state());
+  EXPECT_EQ(link.b().failure_reason(), FailureReason::FingerprintMismatch);
+  EXPECT_EQ(link.b().presented_fingerprint(), identity(3).fingerprint().to_string());
+  EXPECT_EQ(link.a().state(), DtlsState::Connected);
+  EXPECT_EQ(link.a().reconnects(), 0u);
+  EXPECT_EQ(link.a().remote_certificate_der(), restart.first_certificate);
+}
+
+// Before start(), the first handshake already uses the new identity.
+TEST(DtlsRestart, ContextSetBeforeStartIsTheFirstHandshakes) {
+  MemoryLink link(config_with(0), config_with(1));
+  auto rotated = DtlsContext::create(identity(3), default_srtp_profiles());
+  ASSERT_TRUE(rotated.ok()) << rotated.error().message;
+  link.a().set_context(*rotated);
+  link.start(DtlsRole::Server, DtlsRole::Client);
+  ASSERT_TRUE(link.run_until_settled());
+  ASSERT_EQ(link.b().state(), DtlsState::Connected);
+  EXPECT_EQ(Fingerprint::of_der(HashAlgorithm::Sha256, link.b().remote_certificate_der()),
+            identity(3).fingerprint());
 }
 
 INSTANTIATE_TEST_SUITE_P(Roles, SurvivorRole, ::testing::Values(DtlsRole::Server, DtlsRole::Client),

@@ -303,3 +303,95 @@ TEST(ElementCertificate, ShortLivedGeneratedCertificateIsAnnouncedWarnedAndRenew
 }
 
 }  // namespace
+
+// --- Rotation: a certificate set while running ------------------------------------------------
+
+namespace {
+
+// The dtlstransport-certificate-expiring message about `certificate`, as serialized (the space
+// after "sha-256" is escaped).
+std::string expiring_about(const dt::Certificate& certificate) {
+  const std::string fingerprint = certificate.fingerprint().to_string();
+  return "dtlstransport-certificate-expiring, fingerprint=(string)\"sha-256\\ " +
+         fingerprint.substr(fingerprint.find(' ') + 1) + "\"";
+}
+
+}  // namespace
+
+// Both identity properties say they may be set in any state (gst-inspect prints the flag).
+TEST(ElementCertificate, IdentityPropertiesAreMutableWhilePlaying) {
+  GstElement* bin = gst_element_factory_make("dtlstransportbin", nullptr);
+  ASSERT_NE(bin, nullptr);
+  for (const char* name : {"certificate", "certificate-file"}) {
+    GParamSpec* pspec = g_object_class_find_property(G_OBJECT_GET_CLASS(bin), name);
+    ASSERT_NE(pspec, nullptr) << name;
+    EXPECT_TRUE(pspec->flags & GST_PARAM_MUTABLE_PLAYING) << name;
+  }
+  gst_object_unref(gst_object_ref_sink(bin));
+}
+
+// READY with a certificate whose expiry is announced at once (3 s left of a 103 s life), then a
+// rotation to another one (15 s left of a 215 s life: inside its margin too). The new one is
+// notified at once and announced in its turn; an expired one is refused and the identity in use
+// stays; at the old certificate's notAfter nothing is said about it.
+TEST(ElementCertificate, RotationInReadyMovesTheExpiryWatchToTheNewCertificate) {
+  const auto now = std::chrono::system_clock::now();
+  dt::CertificateOptions first_options;
+  first_options.not_before = now - 100s;
+  first_options.lifetime = 3s;
+  auto first = dt::Certificate::generate(first_options);
+  ASSERT_TRUE(first) << first.error().message;
+  dt::CertificateOptions second_options;
+  second_options.not_before = now - 200s;
+  second_options.lifetime = 15s;
+  auto second = dt::Certificate::generate(second_options);
+  ASSERT_TRUE(second) << second.error().message;
+  TempDir dir;
+  const std::string key = dir.file("key.pem"), fresh = dir.file("fresh.pem"),
+                    expired = dir.file("expired.pem");
+  run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=expired"
+      " -days 1 -keyout " +
+      key + " -out " + fresh);
+  run("openssl x509 -in " + fresh + " -key " + key + " -days -1 -out " + expired);
+  run("cat " + key + " >> " + expired);
+
+  OneBin one;
+  Counts counts;
+  watch(one.bin(), &counts);
+  const std::string first_pem = first->certificate_pem() + first->private_key_pem();
+  g_object_set(one.bin(), "certificate", first_pem.c_str(), nullptr);
+  ASSERT_EQ(one.set_state(GST_STATE_READY), GST_STATE_CHANGE_SUCCESS) << one.describe();
+  ASSERT_TRUE(one.wait_for(GST_MESSAGE_ELEMENT, expiring_about(*first), 5s)) << one.describe();
+  EXPECT_EQ(counts.expiring.load(), 1);
+
+  const int fingerprint_notified = counts.fingerprint_notified;
+  const int expires_notified = counts.expires_notified;
+  const std::string second_pem = second->certificate_pem() + second->private_key_pem();
+  g_object_set(one.bin(), "certificate", second_pem.c_str(), nullptr);
+  EXPECT_EQ(counts.fingerprint_notified.load(), fingerprint_notified + 1);
+  EXPECT_EQ(counts.expires_notified.load(), expires_notified + 1);
+  EXPECT_EQ(one.string_property("local-fingerprint"), second->fingerprint().to_string());
+  EXPECT_EQ(one.expires(), std::chrono::system_clock::to_time_t(second->not_after()));
+  ASSERT_TRUE(one.wait_for(GST_MESSAGE_ELEMENT, expiring_about(*second), 5s))
+      << "the new certificate's expiry was not announced" << one.describe();
+  EXPECT_EQ(counts.expiring.load(), 2);
+
+  g_object_set(one.bin(), "certificate-file", expired.c_str(), nullptr);
+  EXPECT_TRUE(one.wait_for(GST_MESSAGE_WARNING,
+                           "certificate-file rejected: the certificate is expired on", 2s))
+      << one.describe();
+  EXPECT_EQ(one.string_property("local-fingerprint"), second->fingerprint().to_string());
+  EXPECT_EQ(one.string_property("certificate-file"), "");
+  EXPECT_EQ(counts.fingerprint_notified.load(), fingerprint_notified + 1);
+
+  // Past the first certificate's notAfter: nothing about it.
+  const auto first_end = first->not_after();
+  one.wait_for(GST_MESSAGE_UNKNOWN, "none",
+               std::chrono::duration_cast<std::chrono::seconds>(first_end -
+                                                                std::chrono::system_clock::now()) +
+                   2s);
+  EXPECT_EQ(one.count(GST_MESSAGE_WARNING, "the DTLS certificate expired on"), 0u)
+      << one.describe();
+  EXPECT_EQ(one.count(GST_MESSAGE_ELEMENT, expiring_about(*first)), 1u);
+  EXPECT_EQ(one.count(GST_MESSAGE_ERROR, ""), 0u) << one.describe();
+}
