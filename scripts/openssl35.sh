@@ -11,10 +11,10 @@
 # How: a scratch apt configuration (its own sources list, lists and cache, under a temporary
 # directory; the machine's apt sources and state are not touched) with one
 # `deb-src URI trixie main` line, URI being the Debian mirror of the machine's own apt sources;
-# `apt-get source --download-only openssl`, `dpkg-source -x` (dpkg-dev), then a minimal shared
-# build (`./Configure ... no-docs no-tests no-apps ...`: libssl and libcrypto only, everything the
-# core uses kept: DTLS 1.2, EC, X25519, RSA, AES-GCM, ChaCha20-Poly1305, SHA-1/2, use_srtp and
-# keying material export) and `make install_sw` into the prefix.
+# `apt-get source --download-only openssl`, `dpkg-source -x` (dpkg-dev), then a minimal static
+# build (`./Configure ... no-shared no-docs no-tests no-apps ...`: libssl.a and libcrypto.a only,
+# everything the core uses kept: DTLS 1.2, EC, X25519, RSA, AES-GCM, ChaCha20-Poly1305, SHA-1/2,
+# use_srtp and keying material export) and `make install_sw` into the prefix.
 #
 # The cache: ${OPENSSL35_CACHE:-/var/cache/gst-dtlstransport}/openssl-<Debian version>, keyed by
 # the source package's version; a prefix counts only once its `.complete` marker is written (an
@@ -33,17 +33,33 @@ set -euo pipefail
 cache=${OPENSSL35_CACHE:-/var/cache/gst-dtlstransport}
 jobs=${JOBS:-2}
 
+# The build: static libraries only (no-shared: OpenSSL compiles every file twice for a shared
+# build, so this halves the build; the test binaries link 3.5 in, and nothing else can be loaded
+# in its place), without the openssl program (the tests' interop peer is the system `openssl`),
+# documentation, tests, engines, the legacy provider, QUIC, and old or national algorithms the core
+# never offers. A cached build counts only if it was made with these options (its `.complete`).
+configure_options=(
+  no-shared no-docs no-tests no-apps no-legacy no-engine no-dynamic-engine no-quic no-comp
+  no-ssl3 no-srp no-psk no-ct no-ocsp no-cms no-ts no-gost no-idea no-seed no-camellia no-aria
+  no-sm2 no-sm3 no-sm4 no-whirlpool no-mdc2 no-rc2 no-rc4 no-rc5 no-md4 no-cast no-bf no-des
+  no-dsa no-siphash no-afalgeng no-uplink
+)
+stamp="configured: ${configure_options[*]}"
+
 log() { echo "openssl35: $*" >&2; }
 die() {
   log "$*"
   exit 1
 }
 
+# complete PREFIX: a finished build with today's options.
+complete() { [[ -f $1/.complete ]] && grep -qxF "$stamp" "$1/.complete"; }
+
 # The newest complete build in the cache, if any.
 cached_prefix() {
   local dir newest=""
   for dir in "$cache"/openssl-3.5.*; do
-    [[ -f $dir/.complete ]] && newest=$dir
+    complete "$dir" && newest=$dir
   done
   [[ -n $newest ]] && echo "$newest"
 }
@@ -102,7 +118,7 @@ mapfile -t versions < <(apt-cache "${apt_options[@]}" showsrc openssl 2>/dev/nul
 ((${#versions[@]} > 0)) || die "trixie has no openssl 3.5 source package"
 version=""
 for candidate in "${versions[@]}"; do
-  if [[ -f $cache/openssl-$candidate/.complete ]]; then
+  if complete "$cache/openssl-$candidate"; then
     log "using the cached build $cache/openssl-$candidate"
     echo "$cache/openssl-$candidate"
     exit 0
@@ -121,20 +137,14 @@ prefix="$cache/openssl-$version"
 dpkg-source --no-check -x "$work/src/openssl_$version.dsc" "$work/src/openssl" >"$work/apt.log" 2>&1 ||
   { cat "$work/apt.log" >&2; die "dpkg-source -x failed"; }
 
-# The build: shared libraries (the tests load them through rpath, as a system OpenSSL would be),
-# without the openssl program (the tests' interop peer is the system `openssl`), documentation,
-# tests, engines, the legacy provider, QUIC, and old or national algorithms the core never offers.
+log "building openssl $version into $prefix (make -j$jobs)"
+# A build with other options, or an interrupted one, is replaced whole.
 rm -rf "$prefix"
 mkdir -p "$prefix"
-log "building openssl $version into $prefix (make -j$jobs; ~10 min on 2 cores)"
 start=$SECONDS
 (
   cd "$work/src/openssl"
-  ./Configure --prefix="$prefix" --openssldir="$prefix/ssl" --libdir=lib shared \
-    no-docs no-tests no-apps no-legacy no-engine no-dynamic-engine no-quic no-comp \
-    no-ssl3 no-srp no-psk no-ct no-ocsp no-cms no-ts no-gost \
-    no-idea no-seed no-camellia no-aria no-sm2 no-sm3 no-sm4 no-whirlpool no-mdc2 no-rc2 no-rc4 \
-    no-rc5 no-md4 no-cast no-bf no-des no-dsa no-siphash no-afalgeng no-uplink
+  ./Configure --prefix="$prefix" --openssldir="$prefix/ssl" --libdir=lib "${configure_options[@]}"
   make -j"$jobs"
   make install_sw
 ) >"$work/build.log" 2>&1 || {
@@ -143,5 +153,5 @@ start=$SECONDS
   die "the build of openssl $version failed"
 }
 log "built in $((SECONDS - start)) s"
-echo "$version" >"$prefix/.complete"
+printf '%s\n%s\n' "$version" "$stamp" >"$prefix/.complete"
 echo "$prefix"

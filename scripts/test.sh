@@ -10,7 +10,7 @@
 #      cycles of test_element_lifecycle run here)
 #   4. `build-openssl35`: the core suite again, with ASan + UBSan, built against OpenSSL 3.5
 #      (scripts/openssl35.sh builds it from Debian trixie's source package into a cache, once)
-#   5. `build-fuzz`: clang + libFuzzer targets, each run for FUZZ_SECONDS (default 30)
+#   5. `build-fuzz`: clang + libFuzzer targets, each run for FUZZ_SECONDS (default 20)
 #   6. `bench/run --quick` (build-bench): the benchmarks must run; their numbers are not judged
 #   7. a count of the individual test cases of every step (scripts/summarize.py): a suite or step
 #      on its list that did not run fails the run; with CI=true, so does a skipped test
@@ -18,7 +18,8 @@
 # Environment:
 #   TEST_QUICK=1     steps 1, 2 (without valgrind) and 7 only, for developers; the steps left out
 #                    are reported as not run (ignored when CI=true)
-#   FUZZ_SECONDS=N   seconds per fuzz target (default 30)
+#   FUZZ_SECONDS=N   seconds per fuzz target (default 20; the 10 s less than before pay for a
+#                    part of step 4, so that a whole run stays near 20 min on 2 cores)
 #   BUILD_DIR, ASAN_BUILD_DIR, OPENSSL35_BUILD_DIR, FUZZ_BUILD_DIR, BENCH_BUILD_DIR   build
 #                    directories (default build, build-asan, build-openssl35, build-fuzz,
 #                    build-bench, relative to the repository)
@@ -35,7 +36,7 @@ build_dir=${BUILD_DIR:-build}
 asan_dir=${ASAN_BUILD_DIR:-build-asan}
 fuzz_dir=${FUZZ_BUILD_DIR:-build-fuzz}
 openssl35_dir=${OPENSSL35_BUILD_DIR:-build-openssl35}
-fuzz_seconds=${FUZZ_SECONDS:-30}
+fuzz_seconds=${FUZZ_SECONDS:-20}
 quick=${TEST_QUICK:-0}
 summary_flags=()
 if [[ ${CI:-} == true ]]; then
@@ -227,10 +228,10 @@ fi
 # --- 4. OpenSSL 3.5: the core suite against trixie's OpenSSL ---------------------------------
 # Debian 12's OpenSSL is 3.0; OpenSSL changed the DTLS internals the core's BIO and timers meet in
 # 3.2 (the timer the BIO is told about lives on OpenSSL's stack since then). scripts/openssl35.sh
-# builds OpenSSL 3.5 from Debian trixie's source package into a cache once (~10 min on 2 cores,
-# then reused); the core and its tests are built against it (its pkg-config file; meson gives the
-# test binaries an rpath to its lib/) with ASan + UBSan as in step 3, and the core suite runs. Its
-# openssl_version test fails unless the library loaded at run time is 3.5.
+# builds OpenSSL 3.5 (static) from Debian trixie's source package into a cache once (4 min of CPU
+# time, then reused); the core and its tests are built against it (its pkg-config files)
+# with ASan + UBSan as in step 3, and the core suite runs. Its openssl_version test fails unless
+# the library the tests run is 3.5.
 openssl35_build() {
   local prefix
   if ! prefix=$(bash scripts/openssl35.sh) || [[ ! -d $prefix/lib/pkgconfig ]]; then
@@ -243,8 +244,8 @@ openssl35_build() {
   build "$openssl35_dir" || { record_failed_stage build-openssl35; return 1; }
 }
 openssl35_tests() {
-  # No LD_LIBRARY_PATH: the test binaries find 3.5 through their rpath, and the interop tests'
-  # peer, the system `openssl` program, keeps the system's OpenSSL (3.5 against 3.0).
+  # The interop tests' peer, the system `openssl` program, keeps the system's OpenSSL: 3.5
+  # against 3.0.
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0} \
     LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/scripts/lsan.supp:print_suppressions=0} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
