@@ -228,8 +228,8 @@ fi
 # --- 4. OpenSSL 3.5: the core suite against trixie's OpenSSL ---------------------------------
 # Debian 12's OpenSSL is 3.0; OpenSSL changed the DTLS internals the core's BIO and timers meet in
 # 3.2 (the timer the BIO is told about lives on OpenSSL's stack since then). scripts/openssl35.sh
-# builds OpenSSL 3.5 (static) from Debian trixie's source package into a cache once (4 min of CPU
-# time, then reused); the core and its tests are built against it (its pkg-config files)
+# builds OpenSSL 3.5 (static) from Debian trixie's source package into a cache once (2.5 min on 2
+# cores, then reused); the core and its tests are built against it (its pkg-config files)
 # with ASan + UBSan as in step 3, and the core suite runs. Its openssl_version test fails unless
 # the library the tests run is 3.5.
 openssl35_build() {
