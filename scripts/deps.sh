@@ -9,6 +9,9 @@ packages=(
   build-essential g++ meson ninja-build pkg-config python3
   # the core: OpenSSL 3.0 (openssl is also the interop peer in the tests), libsrtp2, GoogleTest
   libssl-dev openssl libsrtp2-dev libgtest-dev googletest
+  # OpenSSL 3.5 built from Debian trixie's source package (scripts/openssl35.sh): dpkg-source,
+  # the archive keys that sign trixie's index, perl and make for OpenSSL's own build
+  dpkg-dev debian-archive-keyring perl make
   # fuzzing: clang with libFuzzer (libclang_rt.fuzzer is in libclang-rt-14-dev)
   clang libclang-rt-14-dev
   # the GStreamer element: headers (gst-check included), libnice and its elements

@@ -5,7 +5,8 @@
 Usage: summarize.py [--quick] [--ci] RUN_FILE
 
 Input: the run file test.sh writes, one record per line:
-  meson <step> <build-dir> <start-epoch-seconds> <exit-code>   a `meson test` run (step main, asan)
+  meson <step> <build-dir> <start-epoch-seconds> <exit-code>   a `meson test` run (step main, asan,
+                                                               openssl35)
   case <step> <suite> <name> <pass|fail|skip>                  one case run outside meson
                                                                (valgrind, fuzz, bench)
   stage <name> fail                                            a step that could not run (a
@@ -39,18 +40,20 @@ import xml.etree.ElementTree as ET
 
 # The suites each step of a full run must run (at least one case each). `main` and `asan` are the
 # meson suites of build/ and build-asan/ (tests/meson.build, demo/meson.build); `valgrind` the core
-# test binaries under memcheck; `fuzz` one case per libFuzzer target (tests/fuzz/run-all.sh);
+# test binaries under memcheck; `openssl35` the core suite of build-openssl35/ (built against
+# OpenSSL 3.5, scripts/openssl35.sh); `fuzz` one case per libFuzzer target (tests/fuzz/run-all.sh);
 # `bench` one case for `bench/run --quick`.
 REQUIRED = {
     "main": ("core", "gst", "element", "e2e", "e2e-demo", "netns", "scripts"),
     "valgrind": ("core",),
     "asan": ("core", "gst", "element"),
+    "openssl35": ("core",),
     "fuzz": ("fuzz_classifier", "fuzz_srtp_unprotect", "fuzz_fingerprint", "fuzz_pem",
              "fuzz_dtls_ingest", "fuzz_dtls_connected"),
     "bench": ("quick",),
 }
 # The steps TEST_QUICK=1 leaves out.
-QUICK_OMITS = ("valgrind", "asan", "fuzz", "bench")
+QUICK_OMITS = ("valgrind", "asan", "openssl35", "fuzz", "bench")
 # Tests (by "step/suite/name") that may skip even in CI. None today: install what a test needs.
 CI_MAY_SKIP = frozenset()
 

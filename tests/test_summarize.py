@@ -140,6 +140,10 @@ class SummarizeTest(unittest.TestCase):
             asan.add("test_element_smoke", "gst", check=[("smoke_a", "pass")])
         asan.add("test_element_srtp", "element", check=[("srtp_a", "pass")])
         self.meson_run("asan", asan)
+        if drop != "openssl35":
+            openssl35 = BuildDir(self.root, "build-openssl35")
+            openssl35.add("dtls_loss", "core", gtest=[("A", "pass"), ("B", "pass")])
+            self.meson_run("openssl35", openssl35)
         if drop != "valgrind":
             self.records.append("case valgrind core certificate pass")
         for target in FUZZ_TARGETS:
@@ -147,9 +151,10 @@ class SummarizeTest(unittest.TestCase):
                 self.records.append(f"case fuzz {target} {target} pass")
         self.records.append("case bench quick bench/run pass")
         asan_cases = 2 if drop == "asan-gst" else 3
+        openssl35_cases = 0 if drop == "openssl35" else 2
         valgrind_cases = 0 if drop == "valgrind" else 1
         fuzz_cases = len(FUZZ_TARGETS) - (drop in FUZZ_TARGETS)
-        return asan_cases + valgrind_cases + fuzz_cases + 1
+        return asan_cases + openssl35_cases + valgrind_cases + fuzz_cases + 1
 
     def summarize(self, *flags):
         run_file = os.path.join(self.root, "run")
@@ -188,6 +193,25 @@ class SummarizeTest(unittest.TestCase):
         status, counts, out = self.summarize()
         self.assertEqual((status, counts[1]), (1, 1), out)
         self.assertIn("valgrind/core: MISSING", out)
+
+    def test_openssl35_step_that_did_not_run_fails(self):
+        self.full_main()
+        self.full_rest(drop="openssl35")
+        self.records.append("stage openssl35-openssl fail")
+        status, counts, out = self.summarize()
+        self.assertEqual((status, counts[1]), (1, 2), out)  # the stage, and its missing suite
+        self.assertIn("openssl35-openssl failed", out)
+        self.assertIn("openssl35/core: MISSING", out)
+
+    def test_openssl35_failures_are_counted(self):
+        self.full_main()
+        self.full_rest(drop="openssl35")
+        openssl35 = BuildDir(self.root, "build-openssl35")
+        openssl35.add("dtls_loss", "core", gtest=[("A", "pass"), ("B", "fail")], result="FAIL")
+        self.meson_run("openssl35", openssl35, exit_code=1)
+        status, counts, out = self.summarize()
+        self.assertEqual((status, counts[1]), (1, 1), out)
+        self.assertIn("openssl35/core: dtls_loss / ", out)
 
     def test_fuzz_target_that_did_not_run_fails(self):
         self.full_main()
@@ -228,11 +252,11 @@ class SummarizeTest(unittest.TestCase):
         passed = self.full_main()
         status, counts, out = self.summarize("--quick")
         self.assertEqual((status, counts), (0, (passed, 0, 0)), out)
-        self.assertIn("Not run (TEST_QUICK=1): valgrind, asan, fuzz, bench", out)
-        # Without --quick the same run lacks four steps' suites.
+        self.assertIn("Not run (TEST_QUICK=1): valgrind, asan, openssl35, fuzz, bench", out)
+        # Without --quick the same run lacks five steps' suites.
         status, counts, out = self.summarize()
         self.assertEqual(status, 1)
-        self.assertEqual(counts[1], 1 + 3 + len(FUZZ_TARGETS) + 1, out)
+        self.assertEqual(counts[1], 1 + 3 + 1 + len(FUZZ_TARGETS) + 1, out)
 
     def test_quick_run_still_needs_the_main_suites(self):
         self.full_main(drop_suite="element")
