@@ -1,5 +1,5 @@
 // Inside dtlstransportbin: its settings, its run, and what dtlstransportbin.cpp (the element and
-// its lifecycle), properties.cpp (the property table) and stats.cpp share.
+// its lifecycle), properties.cpp and property_specs.cpp (the properties) and stats.cpp share.
 //
 // Lock rule: everything in BinImpl is guarded by `lock`. Never call libnice, the endpoint or emit
 // anything while holding it (libnice emits its signals synchronously from its API calls).
@@ -115,7 +115,7 @@ enum {
   N_PROPERTIES
 };
 
-// properties.cpp
+// property_specs.cpp (the table, notify) and properties.cpp (set, get)
 void install_properties(GObjectClass* klass);
 void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec);
 void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec);

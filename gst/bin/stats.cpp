@@ -1,6 +1,6 @@
 // The `stats` property: the data path's counters and negotiated parameters, and the ICE pair.
 // A new field: count it in EndpointInfo (datapath/endpoint.h), add it here, in the `stats`
-// property's blurb (properties.cpp) and in docs/element.md.
+// property's blurb (property_specs.cpp) and in docs/element.md.
 #include "bin_private.h"
 
 namespace dt = dtlstransport;
