@@ -160,7 +160,7 @@ class WhipClient:
         if message is None:
             return None
         if message.type == Gst.MessageType.ERROR:
-            err, debug = message.parse_error()
+            err, _ = message.parse_error()
             return f"error from {message.src.get_name()}: {err.message}"
         err, _ = message.parse_warning()
         return f"{message.src.get_name()}: {err.message}"
