@@ -14,6 +14,10 @@ MIN_FRAMES VP8 frames from us and received Opus (packets and samples), its trans
 connected; and our side decoded more than MIN_FRAMES VP8 frames from the browser's camera and
 Opus buffers from its microphone. Chromium missing, not root (ip netns): FAIL with a message.
 Prints `RESULT browser …` with the numbers.
+
+`test_browser.py recvonly` loads the page with ?camera=0: no getUserMedia, recvonly
+transceivers (our answer says sendonly). The browser's side of the pass is asked for, and that
+neither side sends what was not negotiated: no outbound-rtp in the browser, nothing decoded here.
 """
 import os
 import shutil
@@ -50,7 +54,7 @@ def find_chromium():
     return None
 
 
-def passing(report):
+def passing(report, camera=True):
     """What is missing from a report for a pass (empty: it passes)."""
     browser, server = report.get("browser") or {}, report.get("server") or {}
     missing = []
@@ -70,6 +74,12 @@ def passing(report):
     if (browser.get("transport") or {}).get("dtlsState") != "connected":
         missing.append(f"browser's transport: {browser.get('transport')}")
     decoded = server.get("decoded") or {}
+    if not camera:
+        if decoded:
+            missing.append(f"we decoded {decoded} from a browser that sends nothing")
+        if browser.get("videoOut") or browser.get("audioOut"):
+            missing.append("the browser sends media with ?camera=0")
+        return missing
     if decoded.get("VP8", 0) <= MIN_FRAMES:
         missing.append(f"we decoded {decoded.get('VP8', 0)} VP8 frames from the browser's camera "
                        f"(need > {MIN_FRAMES})")
@@ -79,6 +89,9 @@ def passing(report):
 
 
 def main():
+    if sys.argv[1:] not in ([], ["recvonly"]):
+        sys.exit("usage: test_browser.py [recvonly]")
+    camera = sys.argv[1:] != ["recvonly"]
     netns.install_sigterm_exit()
     chromium = find_chromium()
     if not chromium:
@@ -107,14 +120,14 @@ def main():
             return 1
         started = time.monotonic()
         browser = netns.Process("chromium", ns, [chromium] + CHROMIUM_FLAGS + [
-            f"--user-data-dir={profile}", url + "?report=1"])
+            f"--user-data-dir={profile}", url + ("?report=1" if camera else "?report=1&camera=0")])
         processes.append(browser)
 
         def reports(p):
             return [e for e in p.snapshot() if e.get("ev") == "report"]
 
         good = server.wait_for(
-            lambda p: next((r for r in reports(p) if not passing(r)), None), DEADLINE_S)
+            lambda p: next((r for r in reports(p) if not passing(r, camera)), None), DEADLINE_S)
         elapsed = time.monotonic() - started
         all_reports = reports(server)
         last = good or (all_reports[-1] if all_reports else None)
@@ -123,7 +136,7 @@ def main():
         if last is None:
             problems.append(f"no report from the page within {DEADLINE_S} s")
         elif not good:
-            problems += passing(last)
+            problems += passing(last, camera)
         if answered is None:
             problems.append("the server answered no offer")
         print(f"server's events: {[e for e in server.snapshot() if e.get('ev') != 'report']}")
@@ -131,7 +144,7 @@ def main():
         browser_stats = (last or {}).get("browser") or {}
         server_stats = (last or {}).get("server") or {}
         netns.result(
-            "browser",
+            "browser" if camera else "browser-recvonly",
             answer_ms=answered["ms"] if answered else "none",
             seconds_to_pass=elapsed if good else "none",
             browser_frames_decoded=(browser_stats.get("videoIn") or {}).get("framesDecoded"),
