@@ -1,18 +1,19 @@
 #!/usr/bin/env python3
-"""dtlstransportbin talks to a browser: a WHEP-style page and its server, Python stdlib + PyGObject.
+r"""dtlstransportbin talks to a browser: a WHEP-style page and its server, Python stdlib + PyGObject.
 
     GST_PLUGIN_PATH=build/gst python3 examples/browser_server.py [--port 8080]
-    then open http://127.0.0.1:8080/ in Chromium or Firefox
+    then open http://127.0.0.1:8080/ in a browser (tests/e2e/test_browser.py: Chromium)
 
 The page (examples/browser_page.html) creates an RTCPeerConnection with a video and an audio
 transceiver (sendrecv with its camera and microphone, recvonly with ?camera=0), waits until its
 candidates are gathered and POSTs its offer to /offer. For each offer the server builds one
 pipeline:
 
-  videotestsrc ! vp8enc ! rtpvp8pay  --\
-                                        rtpfunnel ! dtlstransportbin ! rtpptdemux --> per payload type:
-  audiotestsrc ! opusenc ! rtpopuspay --/          (DTLS-SRTP, ICE)         VP8: rtpvp8depay ! vp8dec ! fakesink
-                                                                            Opus: rtpopusdepay ! opusdec ! fakesink
+  videotestsrc ! vp8enc ! rtpvp8pay ---\
+                                        rtpfunnel ! dtlstransportbin (ICE, DTLS-SRTP)
+  audiotestsrc ! opusenc ! rtpopuspay --/
+  dtlstransportbin.rtp_src ! rtpptdemux --> VP8:  rtpvp8depay ! vp8dec ! fakesink
+                                        \-> Opus: rtpopusdepay ! opusdec ! fakesink
 
 answers the offer in one call (`answer-sdp-offer`: the browser's ICE credentials, candidates,
 fingerprint, a=setup -> DTLS role, payload types -> pt-map; our answer, BUNDLE, back) and

@@ -67,7 +67,7 @@ def passing(report, camera=True):
                        f"(need > {MIN_FRAMES})")
     if (video_in.get("codec") or "").lower() != "video/vp8":
         missing.append(f"browser's video codec is {video_in.get('codec')}, not video/VP8")
-    if (audio_in.get("packetsReceived") or 0) == 0 or (audio_in.get("totalSamplesReceived") or 0) == 0:
+    if not audio_in.get("packetsReceived") or not audio_in.get("totalSamplesReceived"):
         missing.append(f"browser received no audio from us: {audio_in}")
     if (audio_in.get("codec") or "").lower() != "audio/opus":
         missing.append(f"browser's audio codec is {audio_in.get('codec')}, not audio/opus")
