@@ -30,6 +30,8 @@ packages=(
   coturn
   # the netns suite (tests/netns): network namespaces and veth pairs (ip), faults (nft)
   iproute2 nftables
+  # the browser the e2e test tests/e2e/test_browser.py runs headless (examples/browser_server.py)
+  chromium
 )
 
 # One query for all; packages dpkg has never heard of are simply absent from its output.
