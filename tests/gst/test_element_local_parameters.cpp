@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "one_bin.h"
+
 namespace {
 
 class GstEnvironment : public ::testing::Environment {
@@ -48,27 +50,15 @@ std::string joined(const std::vector<std::string>& lines, size_t count) {
 
 // A pipeline with one dtlstransportbin gathering on loopback, taken to READY; the
 // dtlstransport-local-parameters messages up to the one saying gathering is complete.
-class OneBin {
+class OneBin : public LoopbackBin {
  public:
-  OneBin() {
-    pipeline_ = gst_pipeline_new(nullptr);
-    bin_ = gst_element_factory_make("dtlstransportbin", nullptr);
-    EXPECT_NE(bin_, nullptr) << "dtlstransportbin not found (GST_PLUGIN_PATH?)";
-    g_object_set(bin_, "local-addresses", "127.0.0.1", nullptr);
-    gst_bin_add(GST_BIN(pipeline_), bin_);
-  }
-  ~OneBin() {
-    gst_element_set_state(pipeline_, GST_STATE_NULL);
-    gst_object_unref(pipeline_);
-  }
-  GstElement* bin() { return bin_; }
   bool to_ready() {
-    return gst_element_set_state(pipeline_, GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS;
+    return gst_element_set_state(pipeline(), GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS;
   }
   // Bounded: stops at the message with gathering-complete=true or after kWait.
   std::vector<Parameters> messages_until_complete() {
     std::vector<Parameters> out;
-    GstBus* bus = gst_element_get_bus(pipeline_);
+    GstBus* bus = gst_element_get_bus(pipeline());
     const GstClockTime deadline = gst_util_get_timestamp() + kWait;
     while (out.empty() || !out.back().complete) {
       const GstClockTime now = gst_util_get_timestamp();
@@ -96,10 +86,6 @@ class OneBin {
     gst_object_unref(bus);
     return out;
   }
-
- private:
-  GstElement* pipeline_ = nullptr;
-  GstElement* bin_ = nullptr;
 };
 
 TEST(LocalParameters, PostedAtReadyOnEachCandidateAndAtGatheringDone) {

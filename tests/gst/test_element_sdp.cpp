@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "one_bin.h"
+
 namespace {
 
 class GstEnvironment : public ::testing::Environment {
@@ -209,34 +211,21 @@ struct Parsed {
 
 // One dtlstransportbin in a pipeline, gathering on loopback, taken to READY with gathering
 // complete (so descriptions carry its candidates).
-class OneBin {
+class OneBin : public LoopbackBin {
  public:
-  OneBin() {
-    pipeline_ = gst_pipeline_new(nullptr);
-    bin_ = gst_element_factory_make("dtlstransportbin", nullptr);
-    EXPECT_NE(bin_, nullptr) << "dtlstransportbin not found (GST_PLUGIN_PATH?)";
-    g_object_set(bin_, "local-addresses", "127.0.0.1", nullptr);
-    gst_bin_add(GST_BIN(pipeline_), bin_);
-  }
-  ~OneBin() {
-    gst_element_set_state(pipeline_, GST_STATE_NULL);
-    gst_object_unref(pipeline_);
-  }
-  GstElement* bin() { return bin_; }
-  GstElement* pipeline() { return pipeline_; }
   void ready() {
-    ASSERT_EQ(gst_element_set_state(pipeline_, GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
+    ASSERT_EQ(gst_element_set_state(pipeline(), GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
     const GstClockTime deadline = gst_util_get_timestamp() + kWait;
-    while (enum_nick(bin_, "ice-gathering-state") != "complete" &&
+    while (enum_nick(bin(), "ice-gathering-state") != "complete" &&
            gst_util_get_timestamp() < deadline)
       g_usleep(10000);
-    ASSERT_EQ(enum_nick(bin_, "ice-gathering-state"), "complete");
+    ASSERT_EQ(enum_nick(bin(), "ice-gathering-state"), "complete");
   }
   // answer-sdp-offer; "" for NULL.
   std::string answer(const std::string& offer, const char* codecs = kAudioVideoCodecs) {
     GstCaps* caps = codecs ? gst_caps_from_string(codecs) : nullptr;
     gchar* answer = nullptr;
-    g_signal_emit_by_name(bin_, "answer-sdp-offer", offer.c_str(), caps, &answer);
+    g_signal_emit_by_name(bin(), "answer-sdp-offer", offer.c_str(), caps, &answer);
     if (caps) gst_caps_unref(caps);
     std::string out = answer ? answer : "";
     g_free(answer);
@@ -245,7 +234,7 @@ class OneBin {
   std::string offer(const char* codecs) {
     GstCaps* caps = codecs ? gst_caps_from_string(codecs) : nullptr;
     gchar* offer = nullptr;
-    g_signal_emit_by_name(bin_, "create-sdp-offer", caps, &offer);
+    g_signal_emit_by_name(bin(), "create-sdp-offer", caps, &offer);
     if (caps) gst_caps_unref(caps);
     std::string out = offer ? offer : "";
     g_free(offer);
@@ -253,13 +242,13 @@ class OneBin {
   }
   bool apply_answer(const std::string& answer) {
     gboolean ok = FALSE;
-    g_signal_emit_by_name(bin_, "apply-sdp-answer", answer.c_str(), &ok);
+    g_signal_emit_by_name(bin(), "apply-sdp-answer", answer.c_str(), &ok);
     return ok;
   }
   // The texts of the WARNING messages posted so far (taken off the bus).
   std::vector<std::string> warnings() {
     std::vector<std::string> out;
-    GstBus* bus = gst_element_get_bus(pipeline_);
+    GstBus* bus = gst_element_get_bus(pipeline());
     while (GstMessage* message = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING)) {
       GError* error = nullptr;
       gst_message_parse_warning(message, &error, nullptr);
@@ -277,13 +266,9 @@ class OneBin {
   }
   GstCaps* pt_map() {
     GstCaps* caps = nullptr;
-    g_object_get(bin_, "pt-map", &caps, nullptr);
+    g_object_get(bin(), "pt-map", &caps, nullptr);
     return caps;
   }
-
- private:
-  GstElement* pipeline_ = nullptr;
-  GstElement* bin_ = nullptr;
 };
 
 const GstStructure* pt_entry(GstCaps* caps, gint pt) {
