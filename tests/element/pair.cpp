@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <map>
 
@@ -384,6 +385,27 @@ bool udp_port_free(guint port) {
   const bool free = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
   close(fd);
   return free;
+}
+
+std::pair<guint, guint> two_free_udp_ports() {
+  // Both sockets stay bound until both ports are known, so the two picks differ.
+  int fds[2];
+  guint ports[2];
+  for (int i = 0; i < 2; i++) {
+    fds[i] = socket(AF_INET, SOCK_DGRAM, 0);
+    fail_unless(fds[i] >= 0, "socket: %s", g_strerror(errno));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    fail_unless(bind(fds[i], reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                    getsockname(fds[i], reinterpret_cast<sockaddr*>(&address), &length) == 0,
+                "bind to 127.0.0.1:0: %s", g_strerror(errno));
+    ports[i] = ntohs(address.sin_port);
+  }
+  close(fds[0]);
+  close(fds[1]);
+  return {ports[0], ports[1]};
 }
 
 void silence(GstElement* bin) {

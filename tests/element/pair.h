@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bin_pair.h"
@@ -162,6 +163,9 @@ void send_rtcp_and_check(Side& from, Side& to, GstBuffer* packet, bool action);
 // Whether a UDP socket can be bound to 127.0.0.1:port now. After NULL an agent closes
 // asynchronously; a restarted process would find its fixed port free.
 bool udp_port_free(guint port);
+// Two different UDP ports on 127.0.0.1 that no socket holds now (the kernel's picks), for a pair
+// with fixed ports (min-port = max-port): tests running side by side never share them.
+std::pair<guint, guint> two_free_udp_ports();
 // From now on nothing `bin` sends reaches the network (a probe dropping everything on its
 // nicesink's sink pad): a process that dies sends no close_notify. Until the bin's next run.
 void silence(GstElement* bin);

@@ -22,10 +22,10 @@ void connect_pair(Pair& pair) {
 // Fixed ports, as a static configuration has them: a side that comes back is where it was.
 // Returns B's port.
 guint fix_ports(Pair& pair) {
-  const guint base = 41000 + static_cast<guint>(getpid() % 8000) * 2;
-  g_object_set(pair.a().bin, "min-port", base, "max-port", base, nullptr);
-  g_object_set(pair.b().bin, "min-port", base + 1, "max-port", base + 1, nullptr);
-  return base + 1;
+  const auto [a_port, b_port] = two_free_udp_ports();
+  g_object_set(pair.a().bin, "min-port", a_port, "max-port", a_port, nullptr);
+  g_object_set(pair.b().bin, "min-port", b_port, "max-port", b_port, nullptr);
+  return b_port;
 }
 
 }  // namespace

@@ -23,7 +23,8 @@ GstBusSyncReply count_reconnected(GstBus*, GstMessage* message, gpointer counter
   return GST_BUS_PASS;
 }
 
-void survivor_reconnects(int survivor_role, guint survivor_port, guint restarted_port) {
+void survivor_reconnects(int survivor_role) {
+  const auto [survivor_port, restarted_port] = two_free_udp_ports();
   Pair pair;
   g_object_set(pair.a().bin, "role", survivor_role, "min-port", survivor_port, "max-port",
                survivor_port, nullptr);
@@ -77,12 +78,12 @@ void survivor_reconnects(int survivor_role, guint survivor_port, guint restarted
 }  // namespace
 
 GST_START_TEST(test_restarted_client_reconnects_to_surviving_server) {
-  survivor_reconnects(kServer, 47110, 47112);
+  survivor_reconnects(kServer);
 }
 GST_END_TEST
 
 GST_START_TEST(test_restarted_server_reconnects_to_surviving_client) {
-  survivor_reconnects(kClient, 47120, 47122);
+  survivor_reconnects(kClient);
 }
 GST_END_TEST
 

@@ -93,11 +93,11 @@ gint64 expires(GstElement* bin) {
 }
 
 // Fixed ports, as in a static configuration: a side that comes back is where it was.
-guint fix_ports(Pair& pair, guint offset) {
-  const guint base = 43000 + static_cast<guint>(getpid() % 4000) * 4 + offset;
-  g_object_set(pair.a().bin, "min-port", base, "max-port", base, nullptr);
-  g_object_set(pair.b().bin, "min-port", base + 1, "max-port", base + 1, nullptr);
-  return base + 1;
+guint fix_ports(Pair& pair) {
+  const auto [a_port, b_port] = two_free_udp_ports();
+  g_object_set(pair.a().bin, "min-port", a_port, "max-port", a_port, nullptr);
+  g_object_set(pair.b().bin, "min-port", b_port, "max-port", b_port, nullptr);
+  return b_port;
 }
 
 // B's process "crashes" (nothing more leaves it, no close_notify) and comes back with the same
@@ -126,7 +126,7 @@ GST_START_TEST(test_rotation_while_playing) {
   run("echo 'not a certificate' > " + garbage);
 
   Pair pair;
-  const guint b_port = fix_ports(pair, 0);
+  const guint b_port = fix_ports(pair);
   g_object_set(pair.a().bin, "role", kServer, nullptr);
   g_object_set(pair.b().bin, "role", kClient, nullptr);
   pair.start();
@@ -204,7 +204,7 @@ GST_END_TEST
 // auto-restart's run generates a new one, notified; the peer told the new fingerprint connects.
 GST_START_TEST(test_auto_restart_renews_an_expiring_generated_certificate) {
   Pair pair;
-  const guint b_port = fix_ports(pair, 2);
+  const guint b_port = fix_ports(pair);
   g_object_set(pair.a().bin, "auto-restart", TRUE, "certificate-lifetime", 10u, nullptr);
   pair.start();
   std::string why;
