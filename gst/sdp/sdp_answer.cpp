@@ -61,8 +61,10 @@ void add_wildcard_feedback(const GstSDPMedia* from, GstSDPMedia* to) {
 }
 
 // A rejected section (RFC 3264 §6, RFC 8843 §7.3.3): port 0, the offer's media, proto and first
-// format, its mid.
-void add_rejected(GstSDPMessage* answer, const GstSDPMedia* offered) {
+// format, its mid, a=inactive, and our transport attributes without candidates, as browsers
+// write them: webrtcbin (1.22) refuses a description with any m= section lacking a=fingerprint,
+// a rejected one included ("No fingerprint lines in sdp for media 1").
+void add_rejected(GstSDPMessage* answer, const GstSDPMedia* offered, const LocalParameters& local) {
   GstSDPMedia* media = nullptr;
   gst_sdp_media_new(&media);
   gst_sdp_media_set_media(media, gst_sdp_media_get_media(offered));
@@ -74,6 +76,8 @@ void add_rejected(GstSDPMessage* answer, const GstSDPMedia* offered) {
   gst_sdp_media_add_connection(media, "IN", "IP4", "0.0.0.0", 0, 0);
   if (const gchar* mid = gst_sdp_media_get_attribute_val(offered, "mid"))
     gst_sdp_media_add_attribute(media, "mid", mid);
+  add_local_transport(media, local, false);
+  gst_sdp_media_add_attribute(media, "inactive", "");
   gst_sdp_message_add_media(answer, media);
   gst_sdp_media_free(media);
 }
@@ -117,7 +121,7 @@ dt::Result<Answer> make_answer(const RemoteDescription& offer, const GstCaps* co
     const std::string where = describe_media(offered, i);
     auto reject = [&](const std::string& why) {
       out.rejected.push_back(where + ": " + why);
-      add_rejected(message.get(), offered);
+      add_rejected(message.get(), offered, local);
     };
     if (gst_sdp_media_get_port(offered) == 0 && !has_attribute(offered, "bundle-only")) {
       reject("rejected in the offer (port 0)");

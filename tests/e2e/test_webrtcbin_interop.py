@@ -2,11 +2,14 @@
 """Interop: gst-plugins-bad's webrtcbin <-> dtlstransportbin on 127.0.0.1, SDP by the bin's own
 action signals (no SDP written here).
 
-Mode `answer` (default): webrtcbin offers one VP8 video m-line (sendrecv); our bin answers it in
-one call, `answer-sdp-offer` (remote credentials, fingerprint, a=setup -> role, candidates,
-pt-map from a=rtpmap/a=rtcp-fb; the answer from our parameters), whose time is printed. Mode
-`offer`: our bin offers (`create-sdp-offer`), webrtcbin answers, `apply-sdp-answer` applies it.
-VP8 flows both ways; pass when each side has decoded >= MIN_FRAMES frames within DEADLINE_S, our
+Mode `answer` (default): webrtcbin offers two m-lines, VP8 video and Opus audio (sendrecv,
+max-bundle); our bin answers them in one call, `answer-sdp-offer` (remote credentials,
+fingerprint, a=setup -> role, candidates, pt-map from a=rtpmap/a=rtcp-fb; the answer from our
+parameters, both m-lines BUNDLEd on our one transport), whose time is printed. Mode `offer`: our
+bin offers both (`create-sdp-offer`), webrtcbin answers, `apply-sdp-answer` applies it. On our
+side rtpfunnel merges the two payloaders into rtp_sink and rtpptdemux splits rtp_src by payload
+type. Video and audio flow both ways; pass when each side has decoded >= MIN_FRAMES video frames
+and >= MIN_FRAMES audio buffers within DEADLINE_S, our
 bin is connected as the DTLS client when it answers (RFC 8842 §5.3: the answerer to actpass is
 active) and as the server when it offers (webrtcbin answers active), pt-map carries the peer's
 rtcp-fb-nack-pli, and both sides use the SRTP profile the DTLS server must pick: its own most
@@ -31,15 +34,25 @@ WEBRTCBIN_PROFILES = ["SRTP_AES128_CM_SHA1_80"]
 # What dtlsenc/dtlsdec's srtp-cipher/srtp-auth (GstDtlsSrtpCipher, GstDtlsSrtpAuth) mean.
 DTLS_ELEMENT_PROFILES = {(1, 1): "SRTP_AES128_CM_SHA1_32", (1, 2): "SRTP_AES128_CM_SHA1_80"}
 DEADLINE_S = 60
-# What our bin sends and accepts (answer-sdp-offer takes the offer's payload type) and what it
-# offers (create-sdp-offer: with the payload type our payloader uses).
-CODECS = "application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000"
+# What our bin sends and accepts (answer-sdp-offer takes the offer's payload types, which are
+# the ones both sides' payloaders use: VP8 96, Opus 111) and what it offers (create-sdp-offer:
+# with the payload types our payloaders use).
+CODECS = ("application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000;"
+          "application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,"
+          "encoding-params=(string)2")
 OFFER_CODECS = ("application/x-rtp,media=video,payload=96,encoding-name=VP8,clock-rate=90000,"
                 "rtcp-fb-nack=(boolean)true,rtcp-fb-nack-pli=(boolean)true,"
-                "rtcp-fb-ccm-fir=(boolean)true")
+                "rtcp-fb-ccm-fir=(boolean)true;"
+                "application/x-rtp,media=audio,payload=111,encoding-name=OPUS,clock-rate=48000,"
+                "encoding-params=(string)2")
 VIDEO = ("videotestsrc is-live=true pattern={pattern} "
          "! video/x-raw,width=320,height=240,framerate=30/1 "
-         "! vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt={pt} ")
+         "! vp8enc deadline=1 keyframe-max-dist=15 ! rtpvp8pay pt=96 ")
+AUDIO = ("audiotestsrc is-live=true freq={freq} volume=0.2 ! audioconvert ! audioresample "
+         "! opusenc ! rtpopuspay pt=111 ")
+# How each side decodes what arrives, by encoding name.
+DECODERS = {"VP8": "rtpvp8depay ! vp8dec", "OPUS": "rtpopusdepay ! opusdec"}
+KINDS = {"VP8": "video", "OPUS": "audio"}
 
 
 def log(*args):
@@ -51,16 +64,21 @@ class Interop:
         self.mode = mode  # "answer": webrtcbin offers, we answer; "offer": we offer
         self.loop = GLib.MainLoop()
         self.result = None
-        self.frames = {"webrtcbin": 0, "dtlstransportbin": 0}
+        # Decoded video frames and audio buffers, per receiving side.
+        self.frames = {(side, kind): 0 for side in ("webrtcbin", "dtlstransportbin")
+                       for kind in ("video", "audio")}
         self.offer_sdp = None
         self.answer_sdp = None
         self.states = []
 
-        # webrtcbin side: the offerer.
+        # webrtcbin side: a video and an audio transceiver (sendrecv), one BUNDLEd transport.
         self.wpipe = Gst.parse_launch(
-            VIDEO.format(pattern="ball", pt=96) +
-            "! application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000 "
-            "! webrtcbin name=w bundle-policy=max-bundle")
+            "webrtcbin name=w bundle-policy=max-bundle " +
+            VIDEO.format(pattern="ball") +
+            "! application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000 ! w. " +
+            AUDIO.format(freq=440) +
+            "! application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000 "
+            "! w.")
         self.webrtc = self.wpipe.get_by_name("w")
         # Its libnice agent skips loopback by default: gather on 127.0.0.1 only.
         # Keep the reference: PyGObject (3.42) drops one it does not own when `ice` dies, which
@@ -72,14 +90,17 @@ class Interop:
         self.webrtc.connect("on-ice-candidate", self.on_webrtc_candidate)
         self.webrtc.connect("pad-added", self.on_webrtc_pad)
 
-        # Our side: the answerer.
+        # Our side: both payloaders into one rtp_sink; rtp_src split by payload type.
         self.opipe = Gst.parse_launch(
-            VIDEO.format(pattern="smpte", pt=96) + "! t.rtp_sink "
+            VIDEO.format(pattern="smpte") + "! bundle. " + AUDIO.format(freq=660) + "! bundle. "
+            "rtpfunnel name=bundle ! t.rtp_sink "
             "dtlstransportbin name=t ice-controlling=false local-addresses=127.0.0.1 "
-            "t.rtp_src ! rtpvp8depay ! vp8dec ! fakesink name=ours signal-handoffs=true sync=false")
+            "t.rtp_src ! rtpptdemux name=demux")
         self.bin = self.opipe.get_by_name("t")
         self.bin.connect("state-changed", self.on_state_changed)
-        self.opipe.get_by_name("ours").connect("handoff", self.on_frame, "dtlstransportbin")
+        demux = self.opipe.get_by_name("demux")
+        demux.connect("request-pt-map", self.on_request_pt_map)
+        demux.connect("pad-added", self.on_demux_pad)
 
         for pipe, name in ((self.wpipe, "webrtcbin"), (self.opipe, "dtlstransportbin")):
             bus = pipe.get_bus()
@@ -107,22 +128,46 @@ class Interop:
         if nick == "failed":
             GLib.idle_add(self.finish, False, "dtlstransportbin went to failed")
 
-    def on_frame(self, _sink, _buffer, _pad, side):
-        self.frames[side] += 1
+    def on_frame(self, _sink, _buffer, _pad, key):
+        self.frames[key] += 1
         if all(n >= MIN_FRAMES for n in self.frames.values()):
-            GLib.idle_add(self.finish, True, "frames decoded both ways")
+            GLib.idle_add(self.finish, True, "video frames and audio decoded both ways")
+
+    def decode(self, pipe, pad, side):
+        """Links `pad` (RTP of one encoding) to its depayloader, decoder and a counting sink."""
+        caps = pad.get_current_caps() or pad.query_caps(None)
+        name = caps.get_structure(0).get_string("encoding-name") if caps.get_size() else None
+        name = (name or "").upper()
+        if name not in DECODERS:
+            GLib.idle_add(self.finish, False, f"{side}: RTP of an unexpected kind: {caps}")
+            return
+        tail = Gst.parse_bin_from_description(
+            DECODERS[name] + " ! fakesink name=count signal-handoffs=true sync=false", True)
+        tail.get_by_name("count").connect("handoff", self.on_frame, (side, KINDS[name]))
+        pipe.add(tail)
+        tail.sync_state_with_parent()
+        if pad.link(tail.get_static_pad("sink")) != Gst.PadLinkReturn.OK:
+            GLib.idle_add(self.finish, False, f"{side}: cannot link {pad.get_name()} to {name}")
 
     def on_webrtc_pad(self, _webrtc, pad):
         if pad.get_direction() != Gst.PadDirection.SRC:
             return
         log(f"[webrtcbin] pad-added {pad.get_name()}: {pad.get_current_caps()}")
-        tail = Gst.parse_bin_from_description(
-            "rtpvp8depay ! vp8dec ! fakesink name=theirs signal-handoffs=true sync=false", True)
-        tail.get_by_name("theirs").connect("handoff", self.on_frame, "webrtcbin")
-        self.wpipe.add(tail)
-        tail.sync_state_with_parent()
-        if pad.link(tail.get_static_pad("sink")) != Gst.PadLinkReturn.OK:
-            GLib.idle_add(self.finish, False, "cannot link webrtcbin's src pad to rtpvp8depay")
+        self.decode(self.wpipe, pad, "webrtcbin")
+
+    def on_request_pt_map(self, _demux, pt):
+        # rtpptdemux asks for each payload type it sees: the bin's pt-map (from the peer's SDP).
+        pt_map = self.bin.get_property("pt-map")
+        for i in range(pt_map.get_size() if pt_map else 0):
+            if pt_map.get_structure(i).get_value("payload") == pt:
+                caps = Gst.Caps.new_empty()
+                caps.append_structure(pt_map.get_structure(i).copy())
+                return caps
+        return None
+
+    def on_demux_pad(self, _demux, pad):
+        log(f"[dtlstransportbin] rtpptdemux pad-added {pad.get_name()}: {pad.get_current_caps()}")
+        self.decode(self.opipe, pad, "dtlstransportbin")
 
     # --- webrtcbin offers, we answer (answer-sdp-offer) -----------------------------------------
     def on_negotiation_needed(self, webrtc):
@@ -272,8 +317,8 @@ class Interop:
         for pipe in (self.wpipe, self.opipe):
             pipe.set_state(Gst.State.NULL)
         ok, why = self.result
-        log(f"frames decoded: webrtcbin {self.frames['webrtcbin']}, "
-            f"dtlstransportbin {self.frames['dtlstransportbin']} (need {MIN_FRAMES} each)")
+        log("decoded: " + ", ".join(f"{side} {kind} {n}" for (side, kind), n in self.frames.items())
+            + f" (need {MIN_FRAMES} each)")
         log(f"webrtcbin connection-state: {peer_state.value_nick}")
         log(f"states: {self.states} (now {final_state}); dtls-role {dtls_role}; "
             f"srtp-profile {profile}")
@@ -321,6 +366,10 @@ class Interop:
             ok, why = False, f"pt-map has no VP8 entry: {pt_map}"
         if ok and not vp8[0].get_boolean("rtcp-fb-nack-pli")[1]:
             ok, why = False, f"pt-map's VP8 entry lacks rtcp-fb-nack-pli: {vp8[0].to_string()}"
+        opus = [pt_map.get_structure(i) for i in range(pt_map.get_size())
+                if pt_map.get_structure(i).get_string("encoding-name").upper() == "OPUS"]
+        if ok and not opus:
+            ok, why = False, f"pt-map has no OPUS entry: {pt_map.to_string()}"
         if ok and (not states_while_playing or states_while_playing[-1] != "connected"):
             ok, why = False, (f"state-changed sequence {states_while_playing} does not end in "
                               "connected while playing")
@@ -334,7 +383,8 @@ class Interop:
 
 def main():
     Gst.init(None)
-    for factory in ("dtlstransportbin", "webrtcbin", "vp8enc", "nicesrc"):
+    for factory in ("dtlstransportbin", "webrtcbin", "vp8enc", "opusenc", "rtpfunnel",
+                    "rtpptdemux", "nicesrc"):
         if not Gst.ElementFactory.find(factory):
             log(f"FAIL: element {factory} not found (GST_PLUGIN_PATH?)")
             return 1

@@ -555,6 +555,29 @@ TEST(Sdp, TcpOnlyCandidatesAreRefused) {
                  "m=video (mid foo) has only TCP candidates (1)");
 }
 
+// A section we cannot take is rejected the way browsers write it, our transport attributes
+// included: webrtcbin 1.22 refuses a whole description with a section lacking a=fingerprint.
+TEST(Sdp, RejectedSectionCarriesTransportAttributesButNoCandidates) {
+  OneBin b;
+  b.ready();
+  const std::string answer = b.answer(
+      crlf(kBrowserOffer), "application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000");
+  ASSERT_FALSE(answer.empty()) << b.warnings_text();
+  Parsed a(answer);
+  ASSERT_EQ(a.count(), 3u);
+  EXPECT_EQ(a.attribute(0, "mid"), "a1");
+  EXPECT_EQ(gst_sdp_media_get_port(a.media(0)), 0u) << "no audio codec given: rejected";
+  EXPECT_NE(gst_sdp_media_get_port(a.media(1)), 0u);
+  EXPECT_STREQ(gst_sdp_message_get_attribute_val(a.message, "group"), "BUNDLE v1");
+  EXPECT_EQ(a.attribute(0, "inactive"), "");
+  EXPECT_EQ(a.attribute(0, "fingerprint"), string_property(b.bin(), "local-fingerprint"));
+  EXPECT_EQ(a.attribute(0, "ice-ufrag"), string_property(b.bin(), "local-ice-ufrag"));
+  EXPECT_EQ(a.attribute(0, "setup"), "active");
+  EXPECT_EQ(a.count_attribute(0, "candidate"), 0u);
+  EXPECT_EQ(a.attribute(0, "end-of-candidates"), "(absent)");
+  EXPECT_GE(a.count_attribute(1, "candidate"), 1u) << "candidates go to the section taken";
+}
+
 TEST(Sdp, NoCommonCodecIsRefused) {
   OneBin b;
   b.ready();
