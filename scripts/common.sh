@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Shared by scripts/test.sh and scripts/demo.sh (sourced, not run).
+# Shared by scripts/test.sh, scripts/demo.sh, scripts/openssl35.sh and
+# scripts/libsrtp2-openssl.sh (sourced, not run).
 
 # configure DIR [MESON_OPTIONS...]: `meson setup` a fresh build directory, or reconfigure an
 # existing one (so newly installed dependencies and changed options are picked up). meson's
@@ -32,4 +33,70 @@ build() {
   local dir=$1
   shift
   ninja -C "$dir" -j "${JOBS:-$(nproc)}" --quiet "$@"
+}
+
+# --- Debian source packages through a scratch apt configuration ------------------------------
+# scripts/openssl35.sh and scripts/libsrtp2-openssl.sh build a library from a Debian source
+# package into a cache. The apt configuration they use is their own (sources list, lists and
+# cache under a temporary directory): the machine's apt sources and state are not touched.
+
+# debian_mirror: the Debian mirror the machine already uses: the first URI of a `deb` or `deb-src`
+# line (one-line format) or of a `URIs:` field (deb822 format) in its apt sources that serves
+# Debian itself (a Release suite without -security; /debian at the end of the path).
+debian_mirror() {
+  local file
+  for file in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+    [[ -f $file ]] || continue
+    awk '
+      /^[ \t]*#/ { next }
+      $1 == "deb" || $1 == "deb-src" {
+        for (i = 2; i <= NF; i++) if ($i !~ /^\[/ && $i !~ /\]$/ && $i !~ /^[a-z-]+=/) { print $i; break }
+      }
+      tolower($1) == "uris:" { for (i = 2; i <= NF; i++) print $i }
+    ' "$file"
+  done | grep -E '^(https?|file)://.*/debian/?$' | head -n 1
+}
+
+# debian_source_setup WORK MIRROR SUITE: a scratch apt configuration in the directory WORK (created
+# by the caller) with one `deb-src MIRROR SUITE main` line, and its source index fetched. Sets the
+# array debian_apt_options, which the functions below pass to apt-get and apt-cache. apt's output
+# goes to WORK/apt.log, shown on failure.
+debian_source_setup() {
+  local work=$1 mirror=$2 suite=$3
+  # apt downloads as the unprivileged _apt user: it must be able to enter and write there.
+  chmod 755 "$work"
+  mkdir -p "$work/lists/partial" "$work/cache/archives/partial"
+  echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main" \
+    >"$work/sources.list"
+  debian_apt_options=(
+    -o "Dir::Etc::sourcelist=$work/sources.list"
+    -o "Dir::Etc::sourceparts=-"
+    -o "Dir::State::Lists=$work/lists"
+    -o "Dir::Cache=$work/cache"
+    -o "APT::Get::List-Cleanup=0"
+    # The files land in this scratch directory, root's: no download sandbox user (its warning).
+    -o "APT::Sandbox::User=root"
+  )
+  apt-get "${debian_apt_options[@]}" -qq update >"$work/apt.log" 2>&1 || {
+    cat "$work/apt.log" >&2
+    echo "apt-get update (scratch configuration, $suite from $mirror) failed" >&2
+    return 1
+  }
+}
+
+# debian_source_versions PACKAGE VERSION_REGEX: the versions of the source package PACKAGE the
+# scratch index lists that match VERSION_REGEX, newest first (the index may name a version whose
+# files the mirror no longer, or not yet, has: try them in this order).
+debian_source_versions() {
+  apt-cache "${debian_apt_options[@]}" showsrc "$1" 2>/dev/null |
+    awk -v re="$2" '$1 == "Version:" && $2 ~ re { print $2 }' | sort -Vru
+}
+
+# debian_source_download PACKAGE VERSION DIR: the files of that source package (.dsc and tarballs)
+# into DIR, created empty. apt's output goes to DIR.log.
+debian_source_download() {
+  local package=$1 version=$2 dir=$3
+  rm -rf "$dir" && mkdir -p "$dir"
+  (cd "$dir" && apt-get "${debian_apt_options[@]}" -qq source --download-only "$package=$version") \
+    >"$dir.log" 2>&1
 }

@@ -9,8 +9,10 @@ packages=(
   build-essential g++ meson ninja-build pkg-config python3
   # the core: OpenSSL 3.0 (openssl is also the interop peer in the tests), libsrtp2, GoogleTest
   libssl-dev openssl libsrtp2-dev libgtest-dev googletest
-  # OpenSSL 3.5 built from Debian trixie's source package (scripts/openssl35.sh): dpkg-source,
-  # the archive keys that sign trixie's index, perl and make for OpenSSL's own build
+  # OpenSSL 3.5 built from Debian trixie's source package (scripts/openssl35.sh) and libsrtp2
+  # with OpenSSL crypto from bookworm's (scripts/libsrtp2-openssl.sh): dpkg-source, the archive
+  # keys that sign the indexes, perl and make for OpenSSL's own build; libsrtp2's configure needs
+  # only a C compiler, make, pkg-config and libssl-dev (above)
   dpkg-dev debian-archive-keyring perl make
   # fuzzing: clang with libFuzzer (libclang_rt.fuzzer is in libclang-rt-14-dev)
   clang libclang-rt-14-dev

@@ -30,6 +30,9 @@
 # Exit status: 0 and the prefix on stdout, or non-zero with the reason on stderr.
 set -euo pipefail
 
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
 cache=${OPENSSL35_CACHE:-/var/cache/gst-dtlstransport}
 jobs=${JOBS:-2}
 
@@ -70,51 +73,16 @@ if [[ ${OPENSSL35_REFRESH:-0} != 1 ]] && prefix=$(cached_prefix); then
   exit 0
 fi
 
-# The Debian mirror the machine already uses: the first URI of a `deb` or `deb-src` line (one-line
-# format) or of a `URIs:` field (deb822 format) in its apt sources that serves Debian itself (a
-# Release suite without -security; /debian at the end of the path).
-machine_mirror() {
-  local file
-  for file in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-    [[ -f $file ]] || continue
-    awk '
-      /^[ \t]*#/ { next }
-      $1 == "deb" || $1 == "deb-src" {
-        for (i = 2; i <= NF; i++) if ($i !~ /^\[/ && $i !~ /\]$/ && $i !~ /^[a-z-]+=/) { print $i; break }
-      }
-      tolower($1) == "uris:" { for (i = 2; i <= NF; i++) print $i }
-    ' "$file"
-  done | grep -E '^(https?|file)://.*/debian/?$' | head -n 1
-}
-
-mirror=${OPENSSL35_MIRROR:-$(machine_mirror || true)}
+mirror=${OPENSSL35_MIRROR:-$(debian_mirror || true)}
 [[ -n $mirror ]] || die "no Debian mirror found in /etc/apt/sources.list*; set OPENSSL35_MIRROR"
 command -v dpkg-source >/dev/null || die "dpkg-source is missing: install dpkg-dev (scripts/deps.sh)"
 
 work=$(mktemp -d /tmp/openssl35.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-# apt downloads as the unprivileged _apt user: it must be able to enter and write there.
-chmod 755 "$work"
-mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/src"
-echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main" \
-  >"$work/sources.list"
-apt_options=(
-  -o "Dir::Etc::sourcelist=$work/sources.list"
-  -o "Dir::Etc::sourceparts=-"
-  -o "Dir::State::Lists=$work/lists"
-  -o "Dir::Cache=$work/cache"
-  -o "APT::Get::List-Cleanup=0"
-  # The files land in this scratch directory, root's: no download sandbox user (its warning).
-  -o "APT::Sandbox::User=root"
-)
-
 log "fetching the trixie source index from $mirror"
-apt-get "${apt_options[@]}" -qq update >"$work/apt.log" 2>&1 ||
-  { cat "$work/apt.log" >&2; die "apt-get update (scratch configuration) failed"; }
-# trixie's versions of the source package, newest first: the index may name a version whose files
-# the mirror no longer (or not yet) has; the first one that downloads is built.
-mapfile -t versions < <(apt-cache "${apt_options[@]}" showsrc openssl 2>/dev/null |
-  awk '$1 == "Version:" && $2 ~ /^3\.5\./ { print $2 }' | sort -Vru)
+debian_source_setup "$work" "$mirror" trixie || die "cannot read trixie's source index"
+# trixie's versions of the source package, newest first; the first one that downloads is built.
+mapfile -t versions < <(debian_source_versions openssl '^3\.5\.')
 ((${#versions[@]} > 0)) || die "trixie has no openssl 3.5 source package"
 version=""
 for candidate in "${versions[@]}"; do
@@ -124,18 +92,16 @@ for candidate in "${versions[@]}"; do
     exit 0
   fi
   log "downloading openssl $candidate (source)"
-  rm -rf "$work/src" && mkdir -p "$work/src"
-  if (cd "$work/src" && apt-get "${apt_options[@]}" -qq source --download-only "openssl=$candidate") \
-    >"$work/apt.log" 2>&1; then
+  if debian_source_download openssl "$candidate" "$work/src"; then
     version=$candidate
     break
   fi
-  log "the mirror does not have the files of openssl $candidate: $(grep -m1 '^E:' "$work/apt.log" || true)"
+  log "the mirror does not have the files of openssl $candidate: $(grep -m1 '^E:' "$work/src.log" || true)"
 done
 [[ -n $version ]] || die "no openssl 3.5 source package could be downloaded from $mirror"
 prefix="$cache/openssl-$version"
-dpkg-source --no-check -x "$work/src/openssl_$version.dsc" "$work/src/openssl" >"$work/apt.log" 2>&1 ||
-  { cat "$work/apt.log" >&2; die "dpkg-source -x failed"; }
+dpkg-source --no-check -x "$work/src/openssl_$version.dsc" "$work/src/openssl" >"$work/src.log" 2>&1 ||
+  { cat "$work/src.log" >&2; die "dpkg-source -x failed"; }
 
 log "building openssl $version into $prefix (make -j$jobs)"
 # A build with other options, or an interrupted one, is replaced whole.

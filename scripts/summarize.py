@@ -6,7 +6,7 @@ Usage: summarize.py [--quick] [--ci] RUN_FILE
 
 Input: the run file test.sh writes, one record per line:
   meson <step> <build-dir> <start-epoch-seconds> <exit-code>   a `meson test` run (step main, asan,
-                                                               openssl35)
+                                                               openssl35, srtp-openssl)
   case <step> <suite> <name> <pass|fail|skip>                  one case run outside meson
                                                                (valgrind, fuzz, bench)
   stage <name> fail                                            a step that could not run (a
@@ -41,19 +41,21 @@ import xml.etree.ElementTree as ET
 # The suites each step of a full run must run (at least one case each). `main` and `asan` are the
 # meson suites of build/ and build-asan/ (tests/meson.build, demo/meson.build); `valgrind` the core
 # test binaries under memcheck; `openssl35` the core suite of build-openssl35/ (built against
-# OpenSSL 3.5, scripts/openssl35.sh); `fuzz` one case per libFuzzer target (tests/fuzz/run-all.sh);
-# `bench` one case for `bench/run --quick`.
+# OpenSSL 3.5, scripts/openssl35.sh); `srtp-openssl` the core SRTP tests of build-srtp-openssl/
+# (built against an OpenSSL-backed libsrtp2, scripts/libsrtp2-openssl.sh); `fuzz` one case per
+# libFuzzer target (tests/fuzz/run-all.sh); `bench` one case for `bench/run --quick`.
 REQUIRED = {
     "main": ("core", "gst", "element", "e2e", "e2e-demo", "netns", "scripts"),
     "valgrind": ("core",),
     "asan": ("core", "gst", "element"),
     "openssl35": ("core",),
+    "srtp-openssl": ("core",),
     "fuzz": ("fuzz_classifier", "fuzz_srtp_unprotect", "fuzz_fingerprint", "fuzz_pem",
              "fuzz_dtls_ingest", "fuzz_dtls_connected"),
     "bench": ("quick",),
 }
 # The steps TEST_QUICK=1 leaves out.
-QUICK_OMITS = ("valgrind", "asan", "openssl35", "fuzz", "bench")
+QUICK_OMITS = ("valgrind", "asan", "openssl35", "srtp-openssl", "fuzz", "bench")
 # Tests (by "step/suite/name") that may skip even in CI. None today: install what a test needs.
 CI_MAY_SKIP = frozenset()
 

@@ -10,6 +10,9 @@
 #      cycles of test_element_lifecycle run here)
 #   4. `build-openssl35`: the core suite again, with ASan + UBSan, built against OpenSSL 3.5
 #      (scripts/openssl35.sh builds it from Debian trixie's source package into a cache, once)
+#   4b. `build-srtp-openssl`: the core's SRTP tests against an OpenSSL-backed libsrtp2 (meson's
+#      -Dsrtp=openssl; scripts/libsrtp2-openssl.sh builds it from Debian bookworm's source
+#      package into a cache, once)
 #   5. `build-fuzz`: clang + libFuzzer targets, each run for FUZZ_SECONDS (default 20)
 #   6. `bench/run --quick` (build-bench): the benchmarks must run; their numbers are not judged
 #   7. a count of the individual test cases of every step (scripts/summarize.py): a suite or step
@@ -20,10 +23,12 @@
 #                    are reported as not run (ignored when CI=true)
 #   FUZZ_SECONDS=N   seconds per fuzz target (default 20; the 10 s less than before pay for a
 #                    part of step 4, so that a whole run stays near 20 min on 2 cores)
-#   BUILD_DIR, ASAN_BUILD_DIR, OPENSSL35_BUILD_DIR, FUZZ_BUILD_DIR, BENCH_BUILD_DIR   build
-#                    directories (default build, build-asan, build-openssl35, build-fuzz,
-#                    build-bench, relative to the repository)
+#   BUILD_DIR, ASAN_BUILD_DIR, OPENSSL35_BUILD_DIR, SRTP_OPENSSL_BUILD_DIR, FUZZ_BUILD_DIR,
+#   BENCH_BUILD_DIR  build directories (default build, build-asan, build-openssl35,
+#                    build-srtp-openssl, build-fuzz, build-bench, relative to the repository)
 #   OPENSSL35_CACHE  where scripts/openssl35.sh keeps its OpenSSL 3.5 builds
+#                    (default /var/cache/gst-dtlstransport)
+#   LIBSRTP2_OPENSSL_CACHE  where scripts/libsrtp2-openssl.sh keeps its libsrtp2 builds
 #                    (default /var/cache/gst-dtlstransport)
 #   JOBS=N           parallel compile jobs (default: the number of cores)
 # Exit status: 0 only if every step passed and no test case failed.
@@ -36,6 +41,7 @@ build_dir=${BUILD_DIR:-build}
 asan_dir=${ASAN_BUILD_DIR:-build-asan}
 fuzz_dir=${FUZZ_BUILD_DIR:-build-fuzz}
 openssl35_dir=${OPENSSL35_BUILD_DIR:-build-openssl35}
+srtp_openssl_dir=${SRTP_OPENSSL_BUILD_DIR:-build-srtp-openssl}
 fuzz_seconds=${FUZZ_SECONDS:-20}
 quick=${TEST_QUICK:-0}
 summary_flags=()
@@ -286,6 +292,41 @@ else
   if timed "openssl35 build" openssl35_build; then
     step "core suite against OpenSSL 3.5 under ASan + UBSan ($openssl35_dir)"
     timed "openssl35 tests" openssl35_tests
+  fi
+fi
+
+# --- 4b. OpenSSL-backed libsrtp2: the core's SRTP tests ----------------------------------------
+# Debian's libsrtp2 is NSS-backed; meson's -Dsrtp=openssl links libsrtp2 2.5 built from Debian
+# bookworm's source package with --enable-openssl (scripts/libsrtp2-openssl.sh: built into a cache
+# once, ≈ 20 s, then reused). The tests that protect and unprotect (srtp_session; dtls_transport
+# and dtls_restart, SRTP keyed by real DTLS handshakes) run against it, with srtp_profile and
+# srtp_library; srtp_library fails unless the libsrtp2 the tests run reports OpenSSL's modules.
+# Only those test binaries are built (the step stays short).
+srtp_openssl_tests=(srtp_library srtp_session srtp_profile dtls_transport dtls_restart)
+srtp_openssl_build() {
+  if ! bash scripts/libsrtp2-openssl.sh >/dev/null; then
+    record_failed_stage srtp-openssl-libsrtp2
+    return 1
+  fi
+  configure "$srtp_openssl_dir" --werror -Dsrtp=openssl -Dtests=enabled -Dgst=disabled \
+    -Dbench=false || { record_failed_stage configure-srtp-openssl; return 1; }
+  build "$srtp_openssl_dir" "${srtp_openssl_tests[@]/#/tests/core/test_}" ||
+    { record_failed_stage build-srtp-openssl; return 1; }
+}
+srtp_openssl_run() {
+  DTLSTRANSPORT_EXPECT_SRTP_BACKEND=openssl \
+    run_meson_tests srtp-openssl "$srtp_openssl_dir" --suite core "${srtp_openssl_tests[@]}"
+  # The library the tests reported running (test_srtp_library prints it).
+  grep -ho 'libsrtp2 at run time: [^(]*' "$srtp_openssl_dir/meson-logs/testlog.txt" 2>/dev/null |
+    head -n 1 | sed 's/ *$//' || echo "srtp-openssl: the tests did not report which libsrtp2 they ran"
+}
+if [[ $quick == 1 ]]; then
+  step "OpenSSL-backed libsrtp2: not run (TEST_QUICK=1)"
+else
+  step "OpenSSL-backed libsrtp2 and the core's SRTP tests against it ($srtp_openssl_dir)"
+  if timed "srtp-openssl build" srtp_openssl_build; then
+    step "core SRTP tests against the OpenSSL-backed libsrtp2 ($srtp_openssl_dir)"
+    timed "srtp-openssl tests" srtp_openssl_run
   fi
 fi
 

@@ -1,8 +1,10 @@
 #include "srtp_session.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "packet_classifier.hpp"
 #include "secure_bytes.hpp"
@@ -198,6 +200,62 @@ const char* srtp_result_name(SrtpResult result) {
       return "error";
   }
   return "error";
+}
+
+const char* srtp_crypto_backend_name(SrtpCryptoBackend backend) {
+  switch (backend) {
+    case SrtpCryptoBackend::OpenSsl:
+      return "openssl";
+    case SrtpCryptoBackend::Nss:
+      return "nss";
+    case SrtpCryptoBackend::BuiltIn:
+      return "built-in";
+    case SrtpCryptoBackend::Unknown:
+      return "unknown";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// srtp_list_debug_modules reports "debug modules loaded:", then per module "  NAME " and
+// "(on)"/"(off)" as separate messages, through the log handler.
+void collect_module_names(srtp_log_level_t /*level*/, const char* message, void* data) {
+  std::string_view text(message ? message : "");
+  if (text.size() <= 3 || !text.starts_with("  ")) return;
+  text.remove_prefix(2);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  static_cast<std::vector<std::string>*>(data)->emplace_back(text);
+}
+
+SrtpLibraryInfo ask_library() {
+  SrtpLibraryInfo info;
+  const char* version = srtp_get_version_string();
+  info.version = version ? version : "";
+  if (libsrtp_runtime().status() != srtp_err_status_ok) return info;
+  srtp_install_log_handler(collect_module_names, &info.modules);
+  srtp_list_debug_modules();
+  srtp_install_log_handler(nullptr, nullptr);
+  const auto has = [&info](std::string_view name) {
+    return std::find(info.modules.begin(), info.modules.end(), name) != info.modules.end();
+  };
+  // The AES-CM cipher and the HMAC-SHA1 are the modules each backend replaces (libsrtp2 2.x's
+  // crypto/cipher/aes_icm_*.c and crypto/hash/hmac_*.c); both must agree.
+  if (has("aes icm ossl") && has("hmac sha-1 openssl")) {
+    info.backend = SrtpCryptoBackend::OpenSsl;
+  } else if (has("aes icm nss") && has("hmac sha-1 nss")) {
+    info.backend = SrtpCryptoBackend::Nss;
+  } else if (has("aes icm") && has("hmac sha-1")) {
+    info.backend = SrtpCryptoBackend::BuiltIn;
+  }
+  return info;
+}
+
+}  // namespace
+
+const SrtpLibraryInfo& srtp_library_info() {
+  static const SrtpLibraryInfo info = ask_library();
+  return info;
 }
 
 SrtpSession::SrtpSession() { libsrtp_runtime(); }

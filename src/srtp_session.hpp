@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "result.hpp"
 #include "srtp_profile.hpp"
@@ -23,6 +25,28 @@ enum class SrtpResult {
 };
 
 const char* srtp_result_name(SrtpResult result);
+
+// The crypto backend a libsrtp2 was built with (its configure: --enable-openssl, --enable-nss, or
+// neither: libsrtp's own AES and SHA-1). Debian's libsrtp2 is NSS-backed; meson's -Dsrtp=openssl
+// links an OpenSSL-backed one (scripts/libsrtp2-openssl.sh).
+enum class SrtpCryptoBackend { OpenSsl, Nss, BuiltIn, Unknown };
+
+const char* srtp_crypto_backend_name(SrtpCryptoBackend backend);  // "openssl", "nss", ...
+
+// The libsrtp2 this process runs, as it reports itself at run time: whatever the headers said at
+// build time, this is the code that protects the packets.
+struct SrtpLibraryInfo {
+  std::string version;  // srtp_get_version_string(): "libsrtp2 2.5.0"
+  // The modules its crypto kernel registered (srtp_list_debug_modules), e.g. "aes icm ossl" and
+  // "hmac sha-1 openssl" (OpenSSL), "aes icm nss" and "hmac sha-1 nss" (NSS), "aes icm" and
+  // "hmac sha-1" (built-in).
+  std::vector<std::string> modules;
+  SrtpCryptoBackend backend = SrtpCryptoBackend::Unknown;  // from the AES-CM and HMAC modules
+};
+
+// Initialises libsrtp2 if needed; asks the library once and returns the same answer afterwards.
+// Briefly installs a libsrtp2 log handler of its own (the core installs none otherwise).
+const SrtpLibraryInfo& srtp_library_info();
 
 // Two libsrtp2 contexts: outbound (local keys, any SSRC) and inbound (remote keys, any SSRC).
 // Threading: protect_* calls must be serialized among themselves, unprotect_* likewise; the two

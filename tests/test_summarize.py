@@ -144,6 +144,10 @@ class SummarizeTest(unittest.TestCase):
             openssl35 = BuildDir(self.root, "build-openssl35")
             openssl35.add("dtls_loss", "core", gtest=[("A", "pass"), ("B", "pass")])
             self.meson_run("openssl35", openssl35)
+        if drop != "srtp-openssl":
+            srtp_openssl = BuildDir(self.root, "build-srtp-openssl")
+            srtp_openssl.add("srtp_library", "core", gtest=[("A", "pass"), ("B", "pass")])
+            self.meson_run("srtp-openssl", srtp_openssl)
         if drop != "valgrind":
             self.records.append("case valgrind core certificate pass")
         for target in FUZZ_TARGETS:
@@ -152,9 +156,11 @@ class SummarizeTest(unittest.TestCase):
         self.records.append("case bench quick bench/run pass")
         asan_cases = 2 if drop == "asan-gst" else 3
         openssl35_cases = 0 if drop == "openssl35" else 2
+        srtp_openssl_cases = 0 if drop == "srtp-openssl" else 2
         valgrind_cases = 0 if drop == "valgrind" else 1
         fuzz_cases = len(FUZZ_TARGETS) - (drop in FUZZ_TARGETS)
-        return asan_cases + openssl35_cases + valgrind_cases + fuzz_cases + 1
+        return (asan_cases + openssl35_cases + srtp_openssl_cases + valgrind_cases + fuzz_cases +
+                1)
 
     def summarize(self, *flags):
         run_file = os.path.join(self.root, "run")
@@ -202,6 +208,15 @@ class SummarizeTest(unittest.TestCase):
         self.assertEqual((status, counts[1]), (1, 2), out)  # the stage, and its missing suite
         self.assertIn("openssl35-openssl failed", out)
         self.assertIn("openssl35/core: MISSING", out)
+
+    def test_srtp_openssl_step_that_did_not_run_fails(self):
+        self.full_main()
+        self.full_rest(drop="srtp-openssl")
+        self.records.append("stage srtp-openssl-libsrtp2 fail")
+        status, counts, out = self.summarize()
+        self.assertEqual((status, counts[1]), (1, 2), out)  # the stage, and its missing suite
+        self.assertIn("srtp-openssl-libsrtp2 failed", out)
+        self.assertIn("srtp-openssl/core: MISSING", out)
 
     def test_openssl35_failures_are_counted(self):
         self.full_main()
@@ -252,11 +267,12 @@ class SummarizeTest(unittest.TestCase):
         passed = self.full_main()
         status, counts, out = self.summarize("--quick")
         self.assertEqual((status, counts), (0, (passed, 0, 0)), out)
-        self.assertIn("Not run (TEST_QUICK=1): valgrind, asan, openssl35, fuzz, bench", out)
-        # Without --quick the same run lacks five steps' suites.
+        self.assertIn(
+            "Not run (TEST_QUICK=1): valgrind, asan, openssl35, srtp-openssl, fuzz, bench", out)
+        # Without --quick the same run lacks six steps' suites.
         status, counts, out = self.summarize()
         self.assertEqual(status, 1)
-        self.assertEqual(counts[1], 1 + 3 + 1 + len(FUZZ_TARGETS) + 1, out)
+        self.assertEqual(counts[1], 1 + 3 + 1 + 1 + len(FUZZ_TARGETS) + 1, out)
 
     def test_quick_run_still_needs_the_main_suites(self):
         self.full_main(drop_suite="element")
