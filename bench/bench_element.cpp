@@ -24,6 +24,7 @@
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <atomic>
@@ -32,6 +33,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "bench_common.hpp"
@@ -295,6 +297,14 @@ double process_cpu_seconds() {
          static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
 }
 
+// Voluntary + involuntary context switches of the whole process (every thread), the wakeups
+// figure 2 counts per packet next to its CPU.
+long process_context_switches() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_nvcsw + usage.ru_nivcsw;
+}
+
 int64_t mono_ns() {
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);
@@ -371,6 +381,7 @@ GstBuffer* make_packet(uint16_t seq, bool stamp, uint32_t ssrc = kSsrc) {
 struct StreamResult {
   uint64_t sent = 0, received = 0;
   double wall_seconds = 0, cpu_seconds = 0;
+  long context_switches = 0;
   double pps() const { return wall_seconds > 0 ? static_cast<double>(received) / wall_seconds : 0; }
   double loss() const {
     return sent > 0 ? static_cast<double>(sent - received) / static_cast<double>(sent) : 0;
@@ -378,17 +389,22 @@ struct StreamResult {
   double per_cpu_second() const {
     return cpu_seconds > 0 ? static_cast<double>(received) / cpu_seconds : 0;
   }
+  double switches_per_packet() const {
+    return received > 0 ? static_cast<double>(context_switches) / static_cast<double>(received) : 0;
+  }
 };
 
 // Pushes `packets` RTP packets into appsrc "src" of `sender` (in lists of `batch` when batch > 1),
-// flat out (rate 0) or paced at `rate` packets/s, and waits for the receiver to go quiet. CPU is
-// the whole process (sender, receiver, every thread) over the run: getrusage(RUSAGE_SELF).
+// flat out (rate 0) or paced at `rate` packets/s, and waits for the receiver to go quiet. CPU and
+// context switches are the whole process's (sender, receiver, every thread) over the run:
+// getrusage(RUSAGE_SELF).
 StreamResult run_stream(GstElement* sender, Receiver& receiver, int packets, int batch, double rate,
                         bool stamp, uint16_t& seq) {
   GstElement* src = gst_bin_get_by_name(GST_BIN(sender), "src");
   const uint64_t received_before = receiver.packets.load();
   StreamResult result;
   const double cpu0 = process_cpu_seconds();
+  const long switches0 = process_context_switches();
   const int64_t t0 = mono_ns();
   for (int sent = 0; sent < packets;) {
     if (rate > 0) {
@@ -426,6 +442,7 @@ StreamResult run_stream(GstElement* sender, Receiver& receiver, int packets, int
     }
   }
   result.cpu_seconds = process_cpu_seconds() - cpu0;
+  result.context_switches = process_context_switches() - switches0;
   result.received = receiver.packets.load() - received_before;
   result.wall_seconds = static_cast<double>(receiver.last_ns.load() - t0) * 1e-9;
   gst_object_unref(src);
@@ -658,10 +675,26 @@ constexpr int kListSize = 32;
 void note_stream(const char* what, const StreamResult& r) {
   std::printf(
       "# %-34s sent %7llu received %7llu lost %6llu in %.3f s wall, %.3f s CPU: %.0f pkt/s, "
-      "%.0f pkt/CPU-s\n",
+      "%.0f pkt/CPU-s, %.3f context switches/pkt\n",
       what, static_cast<unsigned long long>(r.sent), static_cast<unsigned long long>(r.received),
       static_cast<unsigned long long>(r.sent - r.received), r.wall_seconds, r.cpu_seconds, r.pps(),
-      r.per_cpu_second());
+      r.per_cpu_second(), r.switches_per_packet());
+}
+
+// `metric <TAB> name <TAB> value` lines for bench/run, which joins them with bench_floor's to
+// print ours / floor. name = who.profile.mode.measure (mode: single_paced, lists_paced,
+// lists_flat, as bench_floor names them).
+void metric(const std::string& name, double value) {
+  std::printf("metric\t%s\t%.4f\n", name.c_str(), value);
+}
+
+void metrics(const std::string& who, const std::string& profile, const char* mode,
+             const StreamResult& r) {
+  const std::string key = who + "." + profile + "." + mode + ".";
+  metric(key + "pkt_cpu_s", r.per_cpu_second());
+  metric(key + "pkt_s", r.pps());
+  metric(key + "loss_pct", 100.0 * r.loss());
+  metric(key + "cs_pkt", r.switches_per_packet());
 }
 
 // Figure 2. Returns false if a run could not be set up.
@@ -770,6 +803,14 @@ bool figure_data_path(bool quick) {
       bench::print_row(figure, p + " max pkt/s received, lists vs webrtcbin lists",
                        ours_list.flat.pps(), webrtc_list.flat.pps(), "pkt/s", bench::Better::Higher,
                        0);
+      bench::print_row(figure, p + " context switches/pkt single vs webrtcbin single, paced",
+                       ours_single.paced.switches_per_packet(),
+                       webrtc_single.paced.switches_per_packet(), "switches/pkt",
+                       bench::Better::Lower, 3);
+      bench::print_row(figure, p + " context switches/pkt lists vs webrtcbin lists, paced",
+                       ours_list.paced.switches_per_packet(),
+                       webrtc_list.paced.switches_per_packet(), "switches/pkt",
+                       bench::Better::Lower, 3);
     }
     note_stream(("ours " + p + " single, flat out").c_str(), ours_single.flat);
     note_stream(("ours " + p + " single, paced").c_str(), ours_single.paced);
@@ -790,6 +831,22 @@ bool figure_data_path(bool quick) {
     bench::print_row(figure, p + " pkt/CPU-s lists vs srtpenc/dec send lists",
                      ours_list.paced.per_cpu_second(), anchor_list.paced.per_cpu_second(),
                      "pkt/CPU-s", bench::Better::Higher, 0);
+    bench::print_row(figure, p + " context switches/pkt single vs srtpenc/dec single, paced",
+                     ours_single.paced.switches_per_packet(),
+                     anchor_single.paced.switches_per_packet(), "switches/pkt",
+                     bench::Better::Lower, 3);
+    bench::print_row(figure, p + " context switches/pkt lists vs srtpenc/dec send lists, paced",
+                     ours_list.paced.switches_per_packet(), anchor_list.paced.switches_per_packet(),
+                     "switches/pkt", bench::Better::Lower, 3);
+    bench::print_row(figure, p + " context switches/pkt lists vs srtpenc/dec send lists, flat out",
+                     ours_list.flat.switches_per_packet(), anchor_list.flat.switches_per_packet(),
+                     "switches/pkt", bench::Better::Lower, 3);
+    for (const auto& [who, single, list] : {std::tuple{"ours", &ours_single, &ours_list},
+                                            std::tuple{"srtpenc", &anchor_single, &anchor_list}}) {
+      metrics(who, p, "single_paced", single->paced);
+      metrics(who, p, "lists_paced", list->paced);
+      metrics(who, p, "lists_flat", list->flat);
+    }
     bench::print_row(figure, p + " max pkt/s received, single", ours_single.flat.pps(),
                      anchor_single.flat.pps(), "pkt/s", bench::Better::Higher, 0);
     bench::print_row(figure, p + " max pkt/s received, lists", ours_list.flat.pps(),
@@ -1089,7 +1146,7 @@ int scale_child(int pairs, bool webrtc, bool quick) {
           if (e->connected_at.load() == 0 && !e->failed) return false;
         return true;
       },
-      30000);
+      std::max(30000, 60 * pairs));  // 60 s at N = 1,000: the goal is 10 s, the bench measures
   int64_t last = t0;
   int connected = 0, failed = 0;
   for (Endpoint* e : all) {
@@ -1184,9 +1241,17 @@ ScaleResult run_scale(const char* self, int pairs, bool webrtc, bool quick) {
                   &result.total_seconds, &result.cpu_pct, &result.delivery_pct);
     } else if (line[0] == '#') {
       std::fputs(line, stdout);
+    } else if (std::strstr(line, "ERROR") != nullptr || std::strstr(line, "CRITICAL") != nullptr) {
+      std::printf("# %s N=%d, the child said: %s", webrtc ? "webrtcbin" : "ours", pairs, line);
     }
   }
-  pclose(pipe);
+  // A child that dies after its result line (an abort while tearing down) is reported, not hidden.
+  const int status = pclose(pipe);
+  if (status != 0)
+    std::printf("# %s N=%d: the child process exited with status %d (after %s its result)\n",
+                webrtc ? "webrtcbin" : "ours", pairs,
+                WIFEXITED(status) ? WEXITSTATUS(status) : status,
+                result.connected_pairs >= 0 ? "printing" : "without printing");
   return result;
 }
 
@@ -1196,7 +1261,7 @@ bool figure_scale(const char* self, bool quick) {
   const ScaleResult webrtc = run_scale(self, webrtc_n, true, quick);
   bool ok = webrtc.connected_pairs >= 0;
   if (!ok) std::printf("# webrtcbin, N=%d: the child produced no result\n", webrtc_n);
-  std::vector<int> sizes = quick ? std::vector<int>{5} : std::vector<int>{25, 50, 100, 200};
+  std::vector<int> sizes = quick ? std::vector<int>{5} : std::vector<int>{25, 50, 100, 200, 1000};
   for (int n : sizes) {
     const ScaleResult ours = run_scale(self, n, false, quick);
     if (ours.connected_pairs < 0) {
