@@ -173,7 +173,9 @@ inline StreamResult run_stream(GstElement* sender, Receiver& receiver, int packe
   result.cpu_seconds = process_cpu_seconds() - cpu0;
   result.context_switches = process_context_switches() - switches0;
   result.received = receiver.packets.load() - received_before;
-  result.wall_seconds = static_cast<double>(receiver.last_ns.load() - t0) * 1e-9;
+  // Nothing received: no wall time either (last_ns would be an earlier run's).
+  result.wall_seconds =
+      result.received > 0 ? static_cast<double>(receiver.last_ns.load() - t0) * 1e-9 : 0;
   gst_object_unref(src);
   return result;
 }
