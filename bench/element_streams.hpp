@@ -82,8 +82,12 @@ inline void attach_receiver(GstElement* pipeline, Receiver& receiver) {
   gst_object_unref(sink);
 }
 
-inline GstBuffer* make_packet(uint16_t seq, bool stamp, uint32_t ssrc = kSsrc) {
-  GstBuffer* buffer = gst_buffer_new_allocate(nullptr, kRtpSize, nullptr);
+// `padding`: bytes of room after the packet in its memory (what the sender asks for, below).
+inline GstBuffer* make_packet(uint16_t seq, bool stamp, uint32_t ssrc = kSsrc, size_t padding = 0) {
+  GstAllocationParams params;
+  gst_allocation_params_init(&params);
+  params.padding = padding;
+  GstBuffer* buffer = gst_buffer_new_allocate(nullptr, kRtpSize, &params);
   GstMapInfo map;
   gst_buffer_map(buffer, &map, GST_MAP_WRITE);
   uint8_t* p = map.data;
@@ -105,6 +109,25 @@ inline GstBuffer* make_packet(uint16_t seq, bool stamp, uint32_t ssrc = kSsrc) {
   }
   gst_buffer_unmap(buffer, &map);
   return buffer;
+}
+
+// The padding the element after appsrc `src` asks for in the ALLOCATION query (what a payloader
+// allocating through the query would give it): ours asks for the SRTP trailer room, so that it
+// protects in place; srtpenc, udpsink and webrtcbin ask for none. 0 if unanswered.
+inline size_t allocation_padding(GstElement* src) {
+  GstPad* pad = gst_element_get_static_pad(src, "src");
+  GstCaps* caps = gst_caps_new_empty_simple("application/x-rtp");
+  GstQuery* query = gst_query_new_allocation(caps, TRUE);
+  size_t padding = 0;
+  if (gst_pad_peer_query(pad, query) && gst_query_get_n_allocation_params(query) > 0) {
+    GstAllocationParams params;
+    gst_query_parse_nth_allocation_param(query, 0, nullptr, &params);
+    padding = params.padding;
+  }
+  gst_query_unref(query);
+  gst_caps_unref(caps);
+  gst_object_unref(pad);
+  return padding;
 }
 
 struct StreamResult {
@@ -130,6 +153,7 @@ struct StreamResult {
 inline StreamResult run_stream(GstElement* sender, Receiver& receiver, int packets, int batch,
                                double rate, bool stamp, uint16_t& seq) {
   GstElement* src = gst_bin_get_by_name(GST_BIN(sender), "src");
+  const size_t padding = allocation_padding(src);
   const uint64_t received_before = receiver.packets.load();
   StreamResult result;
   const double cpu0 = process_cpu_seconds();
@@ -145,11 +169,12 @@ inline StreamResult run_stream(GstElement* sender, Receiver& receiver, int packe
     GstFlowReturn flow = GST_FLOW_OK;
     if (batch > 1) {
       GstBufferList* list = gst_buffer_list_new_sized(static_cast<guint>(n));
-      for (int i = 0; i < n; ++i) gst_buffer_list_add(list, make_packet(seq++, stamp));
+      for (int i = 0; i < n; ++i)
+        gst_buffer_list_add(list, make_packet(seq++, stamp, kSsrc, padding));
       g_signal_emit_by_name(src, "push-buffer-list", list, &flow);
       gst_buffer_list_unref(list);
     } else {
-      GstBuffer* buffer = make_packet(seq++, stamp);
+      GstBuffer* buffer = make_packet(seq++, stamp, kSsrc, padding);
       g_signal_emit_by_name(src, "push-buffer", buffer, &flow);
       gst_buffer_unref(buffer);
     }

@@ -56,6 +56,7 @@ static void gst_dtls_transport_endpoint_init(GstDtlsTransportEndpoint* self) {
     gst_pad_set_chain_function(pad, gstdtls::send_chain);
     gst_pad_set_chain_list_function(pad, gstdtls::send_chain_list);
     gst_pad_set_event_function(pad, gstdtls::media_sink_event);
+    gst_pad_set_query_function(pad, gstdtls::media_sink_query);
   }
   self->rtp_src = make_pad(self, &rtp_src_template);
   self->rtcp_src = make_pad(self, &rtcp_src_template);

@@ -117,6 +117,7 @@ void push_network(GstDtlsTransportEndpoint* self, GstBuffer* buffer, GstBufferLi
 GstFlowReturn send_chain(GstPad* pad, GstObject* parent, GstBuffer* buffer);
 GstFlowReturn send_chain_list(GstPad* pad, GstObject* parent, GstBufferList* list);
 gboolean media_sink_event(GstPad* pad, GstObject* parent, GstEvent* event);
+gboolean media_sink_query(GstPad* pad, GstObject* parent, GstQuery* query);
 
 // receive_path.cpp
 GstFlowReturn net_chain(GstPad* pad, GstObject* parent, GstBuffer* buffer);
