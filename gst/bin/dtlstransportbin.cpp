@@ -424,7 +424,7 @@ static void gst_dtls_transport_bin_dispose(GObject* object) {
   // endpoint: resetting it breaks that cycle.
   auto* self = GST_DTLS_TRANSPORT_BIN(object);
   auto_restart_cancel(self);
-  if (impl_of(self).data_channels) impl_of(self).data_channels->end();
+  if (impl_of(self).data_channels) impl_of(self).data_channels->end(true);
   if (self->endpoint) endpoint_reset(self->endpoint);
   destroy_run(self);
   G_OBJECT_CLASS(gst_dtls_transport_bin_parent_class)->dispose(object);
