@@ -546,6 +546,49 @@ GST_START_TEST(test_stop_closes_channels) {
 }
 GST_END_TEST
 
+// buffered-amount counts what SCTP has not taken yet and returns to 0; on-buffered-amount-low
+// fires when it falls to the threshold. The channel's options reach the peer through
+// DATA_CHANNEL_OPEN: max-retransmits, priority, protocol.
+GST_START_TEST(test_buffered_amount_and_options) {
+  Pair pair(kDataOnly, kDataOnly);
+  Side& a = pair.a();
+  Side& b = pair.b();
+  Incoming incoming(b.bin);
+  connect_pair(pair);
+  GObject* channel =
+      create_channel(a.bin, "opts",
+                     gst_structure_new("options", "max-retransmits", G_TYPE_INT, 0, "priority",
+                                       GST_TYPE_WEBRTC_PRIORITY_TYPE, GST_WEBRTC_PRIORITY_TYPE_HIGH,
+                                       "protocol", G_TYPE_STRING, "chat-v1", nullptr));
+  fail_unless(channel != nullptr);
+  Recorder local(channel);
+  g_object_unref(channel);
+  fail_unless(wait_open(pair, local));
+  fail_unless(pair.wait_until([&] { return incoming.size() == 1; }));
+  Recorder& remote = incoming.at(0);
+  gint retransmits = -2, lifetime = -2, priority = 0;
+  gchar* protocol = nullptr;
+  g_object_get(remote.channel, "max-retransmits", &retransmits, "max-packet-lifetime", &lifetime,
+               "priority", &priority, "protocol", &protocol, nullptr);
+  fail_unless_equals_int(retransmits, 0);
+  fail_unless_equals_int(lifetime, -1);
+  fail_unless_equals_int(priority, GST_WEBRTC_PRIORITY_TYPE_HIGH);
+  fail_unless_equals_string(protocol, "chat-v1");
+  g_free(protocol);
+
+  g_object_set(local.channel, "buffered-amount-low-threshold", G_GUINT64_CONSTANT(1000), nullptr);
+  for (int i = 0; i < 20; i++)
+    local.send_data(std::vector<uint8_t>(60000, static_cast<uint8_t>(i)));
+  fail_unless(pair.wait_until([&] {
+    guint64 amount = 1;
+    g_object_get(local.channel, "buffered-amount", &amount, nullptr);
+    std::lock_guard lock(local.mutex);
+    return amount == 0 && local.low >= 1;
+  }),
+              "buffered-amount never drained or on-buffered-amount-low never came");
+}
+GST_END_TEST
+
 static Suite* element_datachannel_suite(void) {
   Suite* s = suite_create("element_datachannel");
   TCase* tc = tcase_create("datachannel");
@@ -560,6 +603,7 @@ static Suite* element_datachannel_suite(void) {
   tcase_add_test(tc, test_wrong_fingerprint_no_sctp);
   tcase_add_test(tc, test_media_and_data);
   tcase_add_test(tc, test_stop_closes_channels);
+  tcase_add_test(tc, test_buffered_amount_and_options);
   suite_add_tcase(s, tc);
   return s;
 }
