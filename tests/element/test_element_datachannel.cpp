@@ -589,6 +589,44 @@ GST_START_TEST(test_buffered_amount_and_options) {
 }
 GST_END_TEST
 
+// Handlers may act on the bin from the threads signals come from: close a channel from its
+// on-buffered-amount-low (the appsrc's streaming thread) and stop the bin from on-message-string
+// (sctpdec's streaming thread). Neither may deadlock or try to stop a task from itself.
+GST_START_TEST(test_actions_from_channel_handlers) {
+  Pair pair(kDataOnly, kDataOnly);
+  Side& a = pair.a();
+  Side& b = pair.b();
+  Incoming incoming(b.bin);
+  connect_pair(pair);
+  GObject* channel = create_channel(a.bin, "handlers");
+  Recorder local(channel);
+  g_object_unref(channel);
+  fail_unless(wait_open(pair, local));
+  fail_unless(pair.wait_until([&] { return incoming.size() == 1; }));
+  g_signal_connect(local.channel, "on-buffered-amount-low",
+                   G_CALLBACK(+[](GObject* c, gpointer) { g_signal_emit_by_name(c, "close"); }),
+                   nullptr);
+  local.send_string("first");
+  fail_unless(pair.wait_until([&] { return local.count_closed() == 1; }),
+              "closing from on-buffered-amount-low did not close (state %d)", local.state());
+
+  GObject* second = create_channel(a.bin, "bye");
+  Recorder bye(second);
+  g_object_unref(second);
+  fail_unless(wait_open(pair, bye));
+  fail_unless(pair.wait_until([&] { return incoming.size() == 2; }));
+  g_signal_connect(incoming.at(1).channel, "on-message-string",
+                   G_CALLBACK(+[](GObject*, const char*, GstElement* bin) {
+                     g_signal_emit_by_name(bin, "stop");
+                   }),
+                   b.bin);
+  bye.send_string("bye");
+  fail_unless(pair.wait_both(kClosed), "not closed after stop from a handler:\n%s\n%s",
+              a.describe().c_str(), b.describe().c_str());
+  fail_unless(pair.wait_until([&] { return bye.count_closed() == 1; }));
+}
+GST_END_TEST
+
 static Suite* element_datachannel_suite(void) {
   Suite* s = suite_create("element_datachannel");
   TCase* tc = tcase_create("datachannel");
@@ -604,6 +642,7 @@ static Suite* element_datachannel_suite(void) {
   tcase_add_test(tc, test_media_and_data);
   tcase_add_test(tc, test_stop_closes_channels);
   tcase_add_test(tc, test_buffered_amount_and_options);
+  tcase_add_test(tc, test_actions_from_channel_handlers);
   suite_add_tcase(s, tc);
   return s;
 }
