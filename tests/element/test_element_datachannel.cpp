@@ -627,6 +627,37 @@ GST_START_TEST(test_actions_from_channel_handlers) {
 }
 GST_END_TEST
 
+// ready-state stays connecting until the peer's DATA_CHANNEL_ACK: here the peer refuses our
+// OPEN because the stream is already in use on its side (its pre-negotiated channel id 1; A, the
+// DTLS server, picks 1 for its first channel). The refusal is counted (dcep-malformed) and the
+// channel never opens: a send on it is refused.
+GST_START_TEST(test_open_waits_for_ack) {
+  Pair pair(kDataOnly, kDataOnly);
+  Side& a = pair.a();
+  Side& b = pair.b();
+  Incoming incoming(b.bin);
+  connect_pair(pair);
+  GObject* taken = create_channel(b.bin, "taken",
+                                  gst_structure_new("options", "negotiated", G_TYPE_BOOLEAN, TRUE,
+                                                    "id", G_TYPE_INT, 1, nullptr));
+  fail_unless(taken != nullptr);
+  Recorder b_taken(taken);
+  g_object_unref(taken);
+  fail_unless(wait_open(pair, b_taken));
+  GObject* channel = create_channel(a.bin, "refused");
+  Recorder local(channel);
+  g_object_unref(channel);
+  fail_unless(pair.wait_until([&] { return b.stat("dcep-malformed") == 1; }),
+              "B did not refuse the OPEN on its stream in use");
+  fail_unless_equals_int(local.id(), 1);
+  pair.settle(300 * 1000);
+  fail_unless_equals_int(local.state(), GST_WEBRTC_DATA_CHANNEL_STATE_CONNECTING);
+  fail_unless_equals_int(incoming.size(), 0);
+  local.send_string("not yet");
+  fail_unless_equals_int(local.count_errors(), 1);
+}
+GST_END_TEST
+
 static Suite* element_datachannel_suite(void) {
   Suite* s = suite_create("element_datachannel");
   TCase* tc = tcase_create("datachannel");
@@ -643,6 +674,7 @@ static Suite* element_datachannel_suite(void) {
   tcase_add_test(tc, test_stop_closes_channels);
   tcase_add_test(tc, test_buffered_amount_and_options);
   tcase_add_test(tc, test_actions_from_channel_handlers);
+  tcase_add_test(tc, test_open_waits_for_ack);
   suite_add_tcase(s, tc);
   return s;
 }
