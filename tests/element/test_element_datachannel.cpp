@@ -172,7 +172,8 @@ GST_START_TEST(test_open_and_strings_both_ways) {
               a.describe().c_str(), b.describe().c_str());
   fail_unless(pair.wait_until([&] { return incoming.size() == 1; }), "B heard of no channel");
   Recorder& remote = incoming.at(0);
-  fail_unless_equals_string(remote.label().c_str(), "chat");
+  const std::string remote_label = remote.label();  // gst-check's macro outlives temporaries
+  fail_unless_equals_string(remote_label.c_str(), "chat");
   fail_unless_equals_int(remote.id(), local.id());
   fail_unless_equals_int(remote.state(), GST_WEBRTC_DATA_CHANNEL_STATE_OPEN);
 
@@ -182,8 +183,9 @@ GST_START_TEST(test_open_and_strings_both_ways) {
       pair.wait_until([&] { return remote.count_strings() == 10 && local.count_strings() == 10; }),
       "strings missing: B got %zu, A got %zu", remote.count_strings(), local.count_strings());
   for (int i = 0; i < 10; i++) {
-    fail_unless_equals_string(remote.strings[i].c_str(), ("a→b " + std::to_string(i)).c_str());
-    fail_unless_equals_string(local.strings[i].c_str(), ("b→a " + std::to_string(i)).c_str());
+    const std::string to_b = "a→b " + std::to_string(i), to_a = "b→a " + std::to_string(i);
+    fail_unless_equals_string(remote.strings[i].c_str(), to_b.c_str());
+    fail_unless_equals_string(local.strings[i].c_str(), to_a.c_str());
   }
   fail_unless_equals_uint64(a.stat("messages-sent"), 10);
   fail_unless_equals_uint64(b.stat("messages-received"), 10);
@@ -337,7 +339,8 @@ GST_START_TEST(test_many_channels_and_close_from_either_side) {
   }));
   for (int i = 0; i < kChannels; i++) {
     Recorder& r = in_b.at(static_cast<size_t>(i));
-    fail_unless_equals_string(r.strings[0].c_str(), r.label().c_str());
+    const std::string label = r.label();
+    fail_unless_equals_string(r.strings[0].c_str(), label.c_str());
   }
   // Close: A's even-numbered channels by A, odd-numbered ones by B (the receiving side).
   for (int i = 0; i < kChannels; i++) {
