@@ -5,6 +5,7 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/sctp/sctpreceivemeta.h>
 #include <gst/sctp/sctpsendmeta.h>
+#include <openssl/crypto.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -31,7 +32,8 @@ guint next_association_id() {
 // gst-plugins-bad 1.22 opens 1024 streams each way (DEFAULT_NUMBER_OF_SCTP_STREAMS).
 constexpr uint32_t kStreams = 1024;
 
-// Runs `work` on the shared thread; the shared context stays alive until it has run.
+// Runs `work` on the shared thread; the shared context stays alive until it has run. (Released
+// by the run itself: a source dropped unrun, at process exit, must not release again.)
 void run_on_shared(std::function<void()> work) {
   GMainContext* context = shared_main_context_acquire();
   auto* closure = new std::function<void()>(std::move(work));
@@ -39,13 +41,10 @@ void run_on_shared(std::function<void()> work) {
       context, G_PRIORITY_DEFAULT,
       [](gpointer data) -> gboolean {
         (*static_cast<std::function<void()>*>(data))();
+        shared_main_context_release();
         return G_SOURCE_REMOVE;
       },
-      closure,
-      [](gpointer data) {
-        delete static_cast<std::function<void()>*>(data);
-        shared_main_context_release();
-      });
+      closure, [](gpointer data) { delete static_cast<std::function<void()>*>(data); });
   g_main_context_unref(context);  // acquire gave us a reference; the use lasts until the release
 }
 
@@ -65,6 +64,32 @@ struct DataChannelTransport::Entry {
   bool opening = false;                            // open_channel begun
   ~Entry() {
     if (channel) g_object_unref(channel);
+  }
+};
+
+struct DataChannelTransport::PendingDrop {
+  std::mutex lock;
+  bool done = false;
+  std::vector<GstElement*> elements;
+  GstPad* enc_pad = nullptr;
+  // Once, from whichever comes first: the shared thread, or end(true) (the bin goes to NULL).
+  void run(GstBin* bin) {
+    std::lock_guard guard(lock);
+    if (done) return;
+    done = true;
+    for (GstElement* element : elements) {
+      gst_element_set_locked_state(element, TRUE);
+      gst_element_set_state(element, GST_STATE_NULL);
+      if (GST_OBJECT_PARENT(element) == GST_OBJECT(bin)) gst_bin_remove(bin, element);
+      gst_object_unref(element);
+    }
+    if (enc_pad) {
+      if (GstElement* sctpenc = gst_pad_get_parent_element(enc_pad)) {
+        gst_element_release_request_pad(sctpenc, enc_pad);
+        gst_object_unref(sctpenc);
+      }
+      gst_object_unref(enc_pad);
+    }
   }
 };
 
@@ -105,6 +130,10 @@ void DataChannelTransport::start(const SctpConfig& config, dt::DtlsRole role) {
   g_signal_connect(session->sctpdec, "pad-removed", G_CALLBACK(on_dec_pad_removed), this);
   gst_object_ref(session->sctpenc);
   gst_object_ref(session->sctpdec);
+  // Their state is ours alone (PLAYING from here until end()): the bin's own state changes never
+  // touch them, so a session racing the bin's way to NULL cannot make its next start fail.
+  gst_element_set_locked_state(session->sctpenc, TRUE);
+  gst_element_set_locked_state(session->sctpdec, TRUE);
   gst_bin_add_many(bin_, session->sctpenc, session->sctpdec, nullptr);
   {
     std::lock_guard lock(lock_);
@@ -122,8 +151,8 @@ void DataChannelTransport::start(const SctpConfig& config, dt::DtlsRole role) {
                   session->association_id, config.local_port, config.remote_port);
   // The decoder first, so that the peer's first packets find it; the encoder's READY→PAUSED
   // starts the association (INIT).
-  gst_element_sync_state_with_parent(session->sctpdec);
-  gst_element_sync_state_with_parent(session->sctpenc);
+  gst_element_set_state(session->sctpdec, GST_STATE_PLAYING);
+  gst_element_set_state(session->sctpenc, GST_STATE_PLAYING);
 }
 
 void DataChannelTransport::end(bool everything) {
@@ -154,6 +183,17 @@ void DataChannelTransport::end(bool everything) {
     gst_object_unref(enc_src);
   }
   for (auto& entry : entries) remove_send_path(entry, now);
+  if (now) {
+    // Going to NULL: what still waits for the shared thread leaves now, so that no element of ours
+    // runs (and no channel signal comes) once the bin is in NULL.
+    std::vector<std::weak_ptr<PendingDrop>> pending;
+    {
+      std::lock_guard lock(lock_);
+      pending.swap(pending_drops_);
+    }
+    for (auto& weak : pending)
+      if (auto drop = weak.lock()) drop->run(bin_);
+  }
   if (session) {
     GST_INFO_OBJECT(bin_, "SCTP association %u ends", session->association_id);
     drop_elements({session->sctpenc, session->sctpdec}, nullptr, now);
@@ -303,11 +343,12 @@ bool DataChannelTransport::add_send_path(const std::shared_ptr<Entry>& entry, gu
   // Never blocks the sender: buffered-amount is how an application sees the queue.
   g_object_set(appsrc, "is-live", TRUE, "max-bytes", G_GUINT64_CONSTANT(0), "block", FALSE,
                "format", GST_FORMAT_BYTES, nullptr);
+  gst_element_set_locked_state(appsrc, TRUE);  // ours alone, as sctpenc's (start())
   gst_bin_add(bin_, GST_ELEMENT(gst_object_ref(appsrc)));
   GstPad* src = gst_element_get_static_pad(appsrc, "src");
   gst_pad_link(src, enc_pad);
   gst_object_unref(src);
-  gst_element_sync_state_with_parent(appsrc);
+  gst_element_set_state(appsrc, GST_STATE_PLAYING);
   std::lock_guard lock(lock_);
   entry->appsrc = appsrc;
   entry->enc_pad = enc_pad;
@@ -333,30 +374,23 @@ void DataChannelTransport::remove_send_path(const std::shared_ptr<Entry>& entry,
 // GStreamer cannot stop that element's task.
 void DataChannelTransport::drop_elements(std::vector<GstElement*> elements, GstPad* enc_pad,
                                          bool now) {
-  auto drop = [elements, enc_pad](GstBin* bin) {
-    for (GstElement* element : elements) {
-      gst_element_set_locked_state(element, TRUE);
-      gst_element_set_state(element, GST_STATE_NULL);
-      if (GST_OBJECT_PARENT(element) == GST_OBJECT(bin)) gst_bin_remove(bin, element);
-      gst_object_unref(element);
-    }
-    if (enc_pad) {
-      if (GstElement* sctpenc = gst_pad_get_parent_element(enc_pad)) {
-        gst_element_release_request_pad(sctpenc, enc_pad);
-        gst_object_unref(sctpenc);
-      }
-      gst_object_unref(enc_pad);
-    }
-  };
+  auto drop = std::make_shared<PendingDrop>();
+  drop->elements = std::move(elements);
+  drop->enc_pad = enc_pad;
   if (now) {
-    drop(bin_);
+    drop->run(bin_);
     return;
   }
-  auto* bin = GST_BIN(gst_object_ref(bin_));
-  run_on_shared([drop, bin] {
-    drop(bin);
-    gst_object_unref(bin);
-  });
+  {
+    std::lock_guard lock(lock_);
+    std::erase_if(pending_drops_, [](const auto& weak) { return weak.expired(); });
+    pending_drops_.push_back(drop);
+  }
+  // No reference to the bin: a closure holding the last one would dispose the bin on the shared
+  // thread. The bin's dispose runs every pending drop (end(true)) first, under the drop's lock, so
+  // a drop that finds itself not done yet runs while the bin still exists.
+  GstBin* bin = bin_;
+  run_on_shared([drop, bin] { drop->run(bin); });
 }
 
 bool DataChannelTransport::push_message(const std::shared_ptr<Entry>& entry, uint32_t ppid,

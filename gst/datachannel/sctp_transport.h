@@ -104,6 +104,8 @@ class DataChannelTransport : public std::enable_shared_from_this<DataChannelTran
   mutable std::mutex lock_;
   std::shared_ptr<Session> session_;             // while DTLS is connected
   std::vector<std::shared_ptr<Entry>> entries_;  // every channel not yet closed
+  struct PendingDrop;
+  std::vector<std::weak_ptr<PendingDrop>> pending_drops_;  // drop_elements() not yet run
   SctpConfig config_;
   dtlstransport::DtlsRole role_ = dtlstransport::DtlsRole::Auto;
 

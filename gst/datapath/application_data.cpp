@@ -9,8 +9,8 @@
 namespace gstdtls {
 
 GstFlowReturn data_sink_chain(GstPad* pad, GstObject* parent, GstBuffer* buffer) {
-  (void)pad;
   auto* self = GST_DTLS_TRANSPORT_ENDPOINT(parent);
+  forget_openssl_thread_state_on_leave(pad);
   EndpointImpl& impl = impl_of(self);
   GstMapInfo map;
   if (gst_buffer_map(buffer, &map, GST_MAP_READ)) {

@@ -1,6 +1,8 @@
 // The data path's DTLS driver: one sans-IO DtlsTransport per run, called under one lock, its
 // timer a GSource on the shared main context, its datagrams sent through the send path and its
 // state changes delivered to the bin in order, with no lock held.
+#include <openssl/crypto.h>
+
 #include <chrono>
 #include <utility>
 
@@ -116,6 +118,17 @@ void timer_finalize(GSource* source) {
 GSourceFuncs timer_funcs = {nullptr, nullptr, timer_dispatch, timer_finalize, nullptr, nullptr};
 
 }  // namespace
+
+void forget_openssl_thread_state_on_leave(GstPad* pad) {
+  // Called in a chain function: the peer is the pushing pad and its task runs this thread.
+  GstPad* peer = GST_PAD_PEER(pad);
+  GstTask* task = peer ? GST_PAD_TASK(peer) : nullptr;
+  thread_local GstTask* hooked = nullptr;
+  if (!task || task == hooked) return;
+  hooked = task;
+  gst_task_set_leave_callback(
+      task, [](GstTask*, GThread*, gpointer) { OPENSSL_thread_stop(); }, nullptr, nullptr);
+}
 
 void dtls_handle_datagram(GstDtlsTransportEndpoint* self, std::span<const uint8_t> datagram) {
   with_dtls(self, [&](auto& dtls) { dtls.handle_datagram(datagram, Clock::now()); });

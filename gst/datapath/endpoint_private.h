@@ -117,6 +117,12 @@ inline std::span<uint8_t> as_span(const GstMapInfo& map) { return {map.data, map
 void push_stream_start(GstPad* pad, const char* suffix);
 void push_caps(GstPad* pad, GstCaps* caps);  // takes `caps`
 
+// dtls_driver.cpp: the threads that push into net_sink (nicesrc's) and data_sink (sctpenc's)
+// call OpenSSL, which keeps thread-local state there. They are GStreamer pool threads that may
+// end at any time, process exit included, after OpenSSL's exit handler has run (a crash in the
+// thread-local destructor): the state is dropped when the pushing task leaves its thread. Call
+// from the chain function with `pad` the sink pad; cheap after the first call on a thread.
+void forget_openssl_thread_state_on_leave(GstPad* pad);
 // dtls_driver.cpp: a DTLS datagram from the network, fed to the core.
 void dtls_handle_datagram(GstDtlsTransportEndpoint* self, std::span<const uint8_t> datagram);
 

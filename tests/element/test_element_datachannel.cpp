@@ -19,52 +19,88 @@ namespace {
 
 constexpr const char* kDataOnly = "dtlstransportbin name=dtls";
 
-// What one channel told the application, recorded from its signals (any thread).
-struct Recorder {
-  GObject* channel = nullptr;  // a reference
+// What one channel told the application, recorded from its signals (any thread). The records
+// live in a shared block each handler holds (its closure data, released by GLib once the handler
+// is disconnected and no emission still runs it), so a signal racing the Recorder's destruction
+// never writes freed memory.
+struct Records {
   std::mutex mutex;
   std::vector<std::string> strings;
   std::vector<std::vector<uint8_t>> binaries;
   std::vector<std::string> errors;
   int opened = 0, closed = 0, low = 0;
+};
+using RecordsRef = std::shared_ptr<Records>;
+
+template <class Handler>
+gulong connect_records(GObject* object, const char* signal, Handler handler,
+                       const RecordsRef& records) {
+  return g_signal_connect_data(
+      object, signal, G_CALLBACK(handler), new RecordsRef(records),
+      [](gpointer data, GClosure*) { delete static_cast<RecordsRef*>(data); },
+      static_cast<GConnectFlags>(0));
+}
+
+struct Recorder {
+  GObject* channel = nullptr;  // a reference
+  RecordsRef records = std::make_shared<Records>();
+  std::mutex& mutex = records->mutex;
+  std::vector<std::string>& strings = records->strings;
+  std::vector<std::vector<uint8_t>>& binaries = records->binaries;
+  std::vector<std::string>& errors = records->errors;
+  int& opened = records->opened;
+  int& closed = records->closed;
+  int& low = records->low;
+  std::vector<gulong> handlers;
 
   explicit Recorder(GObject* c) : channel(G_OBJECT(g_object_ref(c))) {
-    g_signal_connect(channel, "on-message-string",
-                     G_CALLBACK(+[](GObject*, const char* s, Recorder* r) {
-                       std::lock_guard lock(r->mutex);
-                       r->strings.emplace_back(s ? s : "(null)");
-                     }),
-                     this);
-    g_signal_connect(channel, "on-message-data", G_CALLBACK(+[](GObject*, GBytes* b, Recorder* r) {
-                       gsize size = 0;
-                       auto* data = static_cast<const uint8_t*>(g_bytes_get_data(b, &size));
-                       std::lock_guard lock(r->mutex);
-                       r->binaries.emplace_back(data, data + size);
-                     }),
-                     this);
-    g_signal_connect(channel, "on-error", G_CALLBACK(+[](GObject*, GError* e, Recorder* r) {
-                       std::lock_guard lock(r->mutex);
-                       r->errors.emplace_back(e->message);
-                     }),
-                     this);
-    g_signal_connect(channel, "on-open", G_CALLBACK(+[](GObject*, Recorder* r) {
-                       std::lock_guard lock(r->mutex);
-                       r->opened++;
-                     }),
-                     this);
-    g_signal_connect(channel, "on-close", G_CALLBACK(+[](GObject*, Recorder* r) {
-                       std::lock_guard lock(r->mutex);
-                       r->closed++;
-                     }),
-                     this);
-    g_signal_connect(channel, "on-buffered-amount-low", G_CALLBACK(+[](GObject*, Recorder* r) {
-                       std::lock_guard lock(r->mutex);
-                       r->low++;
-                     }),
-                     this);
+    handlers.push_back(connect_records(
+        channel, "on-message-string",
+        +[](GObject*, const char* s, RecordsRef* r) {
+          std::lock_guard lock((*r)->mutex);
+          (*r)->strings.emplace_back(s ? s : "(null)");
+        },
+        records));
+    handlers.push_back(connect_records(
+        channel, "on-message-data",
+        +[](GObject*, GBytes* b, RecordsRef* r) {
+          gsize size = 0;
+          auto* data = static_cast<const uint8_t*>(g_bytes_get_data(b, &size));
+          std::lock_guard lock((*r)->mutex);
+          (*r)->binaries.emplace_back(data, data + size);
+        },
+        records));
+    handlers.push_back(connect_records(
+        channel, "on-error",
+        +[](GObject*, GError* e, RecordsRef* r) {
+          std::lock_guard lock((*r)->mutex);
+          (*r)->errors.emplace_back(e->message);
+        },
+        records));
+    handlers.push_back(connect_records(
+        channel, "on-open",
+        +[](GObject*, RecordsRef* r) {
+          std::lock_guard lock((*r)->mutex);
+          (*r)->opened++;
+        },
+        records));
+    handlers.push_back(connect_records(
+        channel, "on-close",
+        +[](GObject*, RecordsRef* r) {
+          std::lock_guard lock((*r)->mutex);
+          (*r)->closed++;
+        },
+        records));
+    handlers.push_back(connect_records(
+        channel, "on-buffered-amount-low",
+        +[](GObject*, RecordsRef* r) {
+          std::lock_guard lock((*r)->mutex);
+          (*r)->low++;
+        },
+        records));
   }
   ~Recorder() {
-    g_signal_handlers_disconnect_by_data(channel, this);
+    for (gulong id : handlers) g_signal_handler_disconnect(channel, id);
     g_object_unref(channel);
   }
   size_t count_strings() {
@@ -113,14 +149,19 @@ struct Recorder {
 struct Incoming {
   std::mutex mutex;
   std::vector<std::unique_ptr<Recorder>> channels;
-  explicit Incoming(GstElement* bin) {
-    g_signal_connect(bin, "on-data-channel", G_CALLBACK(+[](GstElement*, GObject* c, Incoming* in) {
-                       auto r = std::make_unique<Recorder>(c);
-                       std::lock_guard lock(in->mutex);
-                       in->channels.push_back(std::move(r));
-                     }),
-                     this);
+  GstElement* bin;
+  gulong handler;
+  explicit Incoming(GstElement* b) : bin(b) {
+    handler = g_signal_connect(bin, "on-data-channel",
+                               G_CALLBACK(+[](GstElement*, GObject* c, Incoming* in) {
+                                 auto r = std::make_unique<Recorder>(c);
+                                 std::lock_guard lock(in->mutex);
+                                 in->channels.push_back(std::move(r));
+                               }),
+                               this);
   }
+  // Only once no channel can open any more (the test is over: nothing new is opened then).
+  ~Incoming() { g_signal_handler_disconnect(bin, handler); }
   size_t size() {
     std::lock_guard lock(mutex);
     return channels.size();
