@@ -77,18 +77,20 @@ struct DataChannelTransport::PendingDrop {
     std::lock_guard guard(lock);
     if (done) return;
     done = true;
-    for (GstElement* element : elements) {
-      gst_element_set_locked_state(element, TRUE);
-      gst_element_set_state(element, GST_STATE_NULL);
-      if (GST_OBJECT_PARENT(element) == GST_OBJECT(bin)) gst_bin_remove(bin, element);
-      gst_object_unref(element);
-    }
+    // The pad first: sctpenc's chain waits (for its turn, or for room in usrsctp's buffer) until
+    // the pad is flushing, which the release sets; only then can the appsrc's task be stopped.
     if (enc_pad) {
       if (GstElement* sctpenc = gst_pad_get_parent_element(enc_pad)) {
         gst_element_release_request_pad(sctpenc, enc_pad);
         gst_object_unref(sctpenc);
       }
       gst_object_unref(enc_pad);
+    }
+    for (GstElement* element : elements) {
+      gst_element_set_locked_state(element, TRUE);
+      gst_element_set_state(element, GST_STATE_NULL);
+      if (GST_OBJECT_PARENT(element) == GST_OBJECT(bin)) gst_bin_remove(bin, element);
+      gst_object_unref(element);
     }
   }
 };
@@ -367,8 +369,8 @@ void DataChannelTransport::remove_send_path(const std::shared_ptr<Entry>& entry,
     drop_elements(appsrc ? std::vector{appsrc} : std::vector<GstElement*>{}, enc_pad, now);
 }
 
-// Takes the references. The elements go to NULL and leave the bin, then `enc_pad` is released
-// (sctpenc resets its stream: RFC 8831 §6.7, the peer closes its side). `now`, or else on the
+// Takes the references. `enc_pad` is released (sctpenc resets its stream: RFC 8831 §6.7, the
+// peer closes its side), then the elements go to NULL and leave the bin. `now`, or else on the
 // shared thread: a close or a DTLS state change may come from an element's own streaming thread
 // (a handler of on-buffered-amount-low, on-message-*, or sctpenc's push into the data path), where
 // GStreamer cannot stop that element's task.
