@@ -388,11 +388,13 @@ void DataChannelTransport::drop_elements(std::vector<GstElement*> elements, GstP
     std::erase_if(pending_drops_, [](const auto& weak) { return weak.expired(); });
     pending_drops_.push_back(drop);
   }
-  // No reference to the bin: a closure holding the last one would dispose the bin on the shared
-  // thread. The bin's dispose runs every pending drop (end(true)) first, under the drop's lock, so
-  // a drop that finds itself not done yet runs while the bin still exists.
-  GstBin* bin = bin_;
-  run_on_shared([drop, bin] { drop->run(bin); });
+  // The bin is held until the drop has run: an application dropping it meanwhile cannot dispose
+  // it inside the drop (GstBin emits element-removed with a reference of its own).
+  auto* bin = GST_BIN(gst_object_ref(bin_));
+  run_on_shared([drop, bin] {
+    drop->run(bin);
+    gst_object_unref(bin);
+  });
 }
 
 bool DataChannelTransport::push_message(const std::shared_ptr<Entry>& entry, uint32_t ppid,
