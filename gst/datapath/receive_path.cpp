@@ -130,8 +130,9 @@ GstFlowReturn receive_media(GstDtlsTransportEndpoint* self, GstBuffer* buffer, G
 // One map per packet: the buffer is made writable (a no-op for nicesrc's buffers, which nobody
 // else holds), its memory mapped read-write once, classified (RFC 7983 §7), and SRTP/SRTCP is
 // unprotected in that same mapping.
-GstFlowReturn net_chain(GstPad*, GstObject* parent, GstBuffer* buffer) {
+GstFlowReturn net_chain(GstPad* pad, GstObject* parent, GstBuffer* buffer) {
   auto* self = GST_DTLS_TRANSPORT_ENDPOINT(parent);
+  forget_openssl_thread_state_on_leave(pad);
   buffer = gst_buffer_make_writable(buffer);
   // nicesrc delivers one memory per datagram; anything else is merged into one first.
   if (gst_buffer_n_memory(buffer) != 1) {
