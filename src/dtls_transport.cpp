@@ -300,10 +300,13 @@ class DtlsTransport::Impl {
       return Error{std::string("cannot send application data in state ") + dtls_state_name(state_)};
     }
     SSL* ssl = current_->ssl.get();
-    const size_t limit = DTLS_get_data_mtu(ssl);
-    if (data.size() > limit) {
+    // One record, at most a record's plaintext (RFC 6347 §4.1). It may be larger than what fits
+    // the MTU: SCTP over DTLS (RFC 8261 §5) sends packets of its own path MTU (1200 bytes, RFC
+    // 8831 §5) in one record each, so such a record leaves in a datagram of its own, above the MTU
+    // by the record's overhead (as every WebRTC stack does). Handshake messages never exceed it.
+    if (data.size() > kMaxRecordPlaintext) {
       return Error{"application data of " + std::to_string(data.size()) + " bytes exceeds the " +
-                   std::to_string(limit) + "-byte record limit at this MTU"};
+                   std::to_string(kMaxRecordPlaintext) + "-byte DTLS record limit"};
     }
     ERR_clear_error();
     const int written = SSL_write(ssl, data.data(), static_cast<int>(data.size()));

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 
+#include "datachannel/sctp_transport.h"
 #include "datapath/endpoint.h"
 #include "dtls_context.hpp"
 #include "dtlstransportbin.h"
@@ -70,6 +71,9 @@ struct BinImpl {
   // e.g. in a gst-launch line): posted on the bus at NULL→READY. At most kMaxUnposted are kept.
   std::vector<std::string> unposted_warnings;
   static constexpr size_t kMaxUnposted = 16;
+  // The data channels (datachannel/): for the bin's whole life; SCTP runs while DTLS is connected.
+  // Not guarded by `lock` (it has its own).
+  std::shared_ptr<DataChannelTransport> data_channels;
 };
 
 enum {
@@ -112,6 +116,9 @@ enum {
   PROP_CERTIFICATE_EXPIRES,
   PROP_CERTIFICATE_EXPIRY_WARNING,
   PROP_ICE_TRANSPORT_POLICY,
+  PROP_SCTP_PORT,
+  PROP_REMOTE_SCTP_PORT,
+  PROP_MAX_MESSAGE_SIZE,
   N_PROPERTIES
 };
 

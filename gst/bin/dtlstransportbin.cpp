@@ -37,6 +37,8 @@ enum {
   SIGNAL_CREATE_SDP_OFFER,
   SIGNAL_ANSWER_SDP_OFFER,
   SIGNAL_APPLY_SDP_ANSWER,
+  SIGNAL_CREATE_DATA_CHANNEL,
+  SIGNAL_ON_DATA_CHANNEL,
   N_SIGNALS
 };
 
@@ -99,6 +101,7 @@ GstStateChangeReturn change_state(GstElement* element, GstStateChange transition
       break;
     case GST_STATE_CHANGE_READY_TO_NULL:
       auto_restart_cancel(self);
+      impl_of(self).data_channels->end();
       endpoint_reset(self->endpoint);
       destroy_run(self);
       break;
@@ -135,6 +138,20 @@ void on_dtls_state(GstDtlsTransportBin* self, dt::DtlsState state, dt::FailureRe
                     dt::dtls_role_name(info.role), info.dtls_version.c_str(), info.cipher.c_str(),
                     info.srtp_profile.c_str());
   }
+  // The SCTP association of the data channels lives exactly as long as this DTLS connection.
+  if (state == dt::DtlsState::Connected) {
+    SctpConfig config;
+    {
+      BinImpl& impl = impl_of(self);
+      std::lock_guard lock(impl.lock);
+      config.local_port = impl.settings.sctp_port;
+      config.remote_port = impl.settings.remote_sctp_port;
+      config.max_message_size = impl.settings.max_message_size;
+    }
+    impl_of(self).data_channels->start(config, endpoint_info(self->endpoint).role);
+  } else if (state == dt::DtlsState::Failed || state == dt::DtlsState::Closed) {
+    impl_of(self).data_channels->end();
+  }
   notify(self, PROP_STATE);
   if (state == dt::DtlsState::Connected) {
     notify(self, PROP_DTLS_ROLE);
@@ -161,6 +178,69 @@ void on_dtls_state(GstDtlsTransportBin* self, dt::DtlsState state, dt::FailureRe
 }
 
 // --- Action signals ---------------------------------------------------------------------------
+
+// create-data-channel: webrtcbin's option names and types; anything else is refused by name.
+GstDtlsTransportDataChannel* action_create_data_channel(GstDtlsTransportBin* self,
+                                                        const gchar* label,
+                                                        const GstStructure* options) {
+  ChannelOptions o;
+  o.label = label ? label : "";
+  std::string error;
+  if (options) {
+    for (int i = 0; i < gst_structure_n_fields(options) && error.empty(); i++) {
+      const char* name = gst_structure_nth_field_name(options, i);
+      const GValue* v = gst_structure_get_value(options, name);
+      const std::string field = name;
+      auto as_int = [&](int& out, int min, int max) {
+        int n = 0;
+        if (G_VALUE_HOLDS_INT(v)) {
+          n = g_value_get_int(v);
+        } else if (G_VALUE_HOLDS_UINT(v) && g_value_get_uint(v) <= G_MAXINT) {
+          n = static_cast<int>(g_value_get_uint(v));
+        } else {
+          error = "option " + field + " must be an integer";
+          return;
+        }
+        if (n < min || n > max)
+          error = "option " + field + "=" + std::to_string(n) + " is outside " +
+                  std::to_string(min) + "–" + std::to_string(max);
+        else
+          out = n;
+      };
+      if (field == "ordered" || field == "negotiated") {
+        if (!G_VALUE_HOLDS_BOOLEAN(v))
+          error = "option " + field + " must be a boolean";
+        else
+          (field == "ordered" ? o.ordered : o.negotiated) = g_value_get_boolean(v);
+      } else if (field == "max-packet-lifetime") {
+        as_int(o.max_packet_lifetime, -1, 65535);
+      } else if (field == "max-retransmits") {
+        as_int(o.max_retransmits, -1, 65535);
+      } else if (field == "id") {
+        as_int(o.id, -1, 65534);
+      } else if (field == "protocol") {
+        if (!G_VALUE_HOLDS_STRING(v))
+          error = "option protocol must be a string";
+        else
+          o.protocol = g_value_get_string(v) ? g_value_get_string(v) : "";
+      } else if (field == "priority") {
+        gint priority;
+        if (gst_structure_get_enum(options, name, GST_TYPE_WEBRTC_PRIORITY_TYPE, &priority))
+          o.priority = static_cast<GstWebRTCPriorityType>(priority);
+        else
+          error = "option priority must be a GstWebRTCPriorityType";
+      } else {
+        error = "unknown option " + field +
+                " (ordered, max-packet-lifetime, max-retransmits, protocol, negotiated, id, "
+                "priority)";
+      }
+    }
+  }
+  GstDtlsTransportDataChannel* channel = nullptr;
+  if (error.empty()) channel = impl_of(self).data_channels->create_channel(o, error);
+  if (!channel) warn(self, "create-data-channel '%s' refused: %s", o.label.c_str(), error.c_str());
+  return channel;
+}
 
 gboolean action_add_remote_candidate(GstDtlsTransportBin* self, const gchar* candidate) {
   return add_remote_candidate(self, candidate);
@@ -330,6 +410,10 @@ static void gst_dtls_transport_bin_init(GstDtlsTransportBin* self) {
     return caps;
   };
   endpoint_set_listener(self->endpoint, std::move(listener));
+  impl.data_channels = std::make_shared<DataChannelTransport>(GST_BIN(self), self->endpoint);
+  impl.data_channels->on_data_channel = [self](GstDtlsTransportDataChannel* channel) {
+    g_signal_emit(self, signals[SIGNAL_ON_DATA_CHANNEL], 0, channel);
+  };
 
   for (const char* name : {"rtp_sink", "rtcp_sink", "rtp_src", "rtcp_src"}) ghost(self, name);
 }
@@ -340,6 +424,7 @@ static void gst_dtls_transport_bin_dispose(GObject* object) {
   // endpoint: resetting it breaks that cycle.
   auto* self = GST_DTLS_TRANSPORT_BIN(object);
   auto_restart_cancel(self);
+  if (impl_of(self).data_channels) impl_of(self).data_channels->end();
   if (self->endpoint) endpoint_reset(self->endpoint);
   destroy_run(self);
   G_OBJECT_CLASS(gst_dtls_transport_bin_parent_class)->dispose(object);
@@ -400,6 +485,13 @@ static void gst_dtls_transport_bin_class_init(GstDtlsTransportBinClass* klass) {
       "apply-sdp-answer", type, action, G_CALLBACK(action_apply_sdp_answer), nullptr, nullptr,
       nullptr, G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
 
+  signals[SIGNAL_CREATE_DATA_CHANNEL] = g_signal_new_class_handler(
+      "create-data-channel", type, action, G_CALLBACK(action_create_data_channel), nullptr, nullptr,
+      nullptr, GST_TYPE_DTLS_TRANSPORT_DATA_CHANNEL, 2, G_TYPE_STRING, GST_TYPE_STRUCTURE);
+  signals[SIGNAL_ON_DATA_CHANNEL] =
+      g_signal_new("on-data-channel", type, G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr,
+                   G_TYPE_NONE, 1, GST_TYPE_DTLS_TRANSPORT_DATA_CHANNEL);
+
   signals[SIGNAL_ADD_TURN_SERVER] = g_signal_new_class_handler(
       "add-turn-server", type, static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
       G_CALLBACK(action_add_turn_server), nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 1,
@@ -418,4 +510,6 @@ static void gst_dtls_transport_bin_class_init(GstDtlsTransportBinClass* klass) {
         GST_TYPE_DTLS_TRANSPORT_BIN_ICE_STATE, GST_TYPE_DTLS_TRANSPORT_BIN_ICE_GATHERING_STATE,
         GST_TYPE_DTLS_TRANSPORT_BIN_KEY_TYPE, GST_TYPE_DTLS_TRANSPORT_BIN_ICE_TRANSPORT_POLICY})
     gst_type_mark_as_plugin_api(api, static_cast<GstPluginAPIFlags>(0));
+  gst_type_mark_as_plugin_api(GST_TYPE_DTLS_TRANSPORT_DATA_CHANNEL,
+                              static_cast<GstPluginAPIFlags>(0));
 }

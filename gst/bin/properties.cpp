@@ -289,6 +289,22 @@ void set_property(GObject* object, guint id, const GValue* value, GParamSpec* ps
       if (impl.run.phase >= Phase::Prepared) late = "the DTLS transport is created at READY→PAUSED";
       break;
     }
+    case PROP_SCTP_PORT:
+    case PROP_REMOTE_SCTP_PORT: {
+      std::lock_guard lock(impl.lock);
+      (id == PROP_SCTP_PORT ? s.sctp_port : s.remote_sctp_port) = g_value_get_uint(value);
+      if (impl.run.phase == Phase::Started)
+        late = "the SCTP association is configured when DTLS connects";
+      break;
+    }
+    case PROP_MAX_MESSAGE_SIZE: {
+      {
+        std::lock_guard lock(impl.lock);
+        s.max_message_size = g_value_get_uint(value);
+      }
+      impl.data_channels->set_max_message_size(g_value_get_uint(value));
+      break;
+    }
     case PROP_AUTO_RESTART: {
       std::lock_guard lock(impl.lock);
       s.auto_restart = g_value_get_boolean(value);
@@ -450,6 +466,15 @@ void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
       break;
     case PROP_SOCKET_BUFFER_SIZE:
       g_value_set_uint(value, s.socket_buffer_size);
+      break;
+    case PROP_SCTP_PORT:
+      g_value_set_uint(value, s.sctp_port);
+      break;
+    case PROP_REMOTE_SCTP_PORT:
+      g_value_set_uint(value, s.remote_sctp_port);
+      break;
+    case PROP_MAX_MESSAGE_SIZE:
+      g_value_set_uint(value, s.max_message_size);
       break;
     case PROP_AUTO_RESTART:
       g_value_set_boolean(value, s.auto_restart);

@@ -181,7 +181,9 @@ void install_properties(GObjectClass* klass) {
       "Counters and negotiated parameters: packets-/bytes-sent/-received, rtcp-packets-sent/-"
       "received, dropped-auth-failure/-replay/-no-keys/-malformed, state, dtls-role, "
       "dtls-version, dtls-cipher, srtp-profile, handshake-ms, handshakes, reconnects, "
-      "local-candidate, remote-candidate, auto-restarts",
+      "local-candidate, remote-candidate, auto-restarts; data channels: data-channels-opened/-"
+      "closed, messages-sent/-received, message-bytes-sent/-received, messages-refused, "
+      "dcep-malformed, sctp-packets-sent/-received/-dropped",
       GST_TYPE_STRUCTURE, ro);
   properties[PROP_SOCKET_BUFFER_SIZE] = g_param_spec_uint(
       "socket-buffer-size", "Socket buffer size",
@@ -195,6 +197,22 @@ void install_properties(GObjectClass* klass) {
       "up to 30 s, until connected again; posts a dtlstransport-restart element message each "
       "time",
       FALSE, rw_playing);
+  properties[PROP_SCTP_PORT] = g_param_spec_uint(
+      "sctp-port", "SCTP port",
+      "Our SCTP port for data channels (the a=sctp-port we announce, RFC 8841 §5); read when DTLS "
+      "connects and the SCTP association starts",
+      1, 65535, 5000, rw_playing);
+  properties[PROP_REMOTE_SCTP_PORT] = g_param_spec_uint(
+      "remote-sctp-port", "Remote SCTP port",
+      "The peer's SCTP port (its a=sctp-port); read when DTLS connects and the SCTP association "
+      "starts",
+      1, 65535, 5000, rw_playing);
+  properties[PROP_MAX_MESSAGE_SIZE] = g_param_spec_uint(
+      "max-message-size", "Maximum message size",
+      "The largest data-channel message the peer accepts, in bytes (its a=max-message-size, RFC "
+      "8841 §6.1; 0 = any size): a larger send is refused (on-error, nothing sent); applies at "
+      "once",
+      0, G_MAXUINT, 65536, rw_playing);
   g_object_class_install_properties(klass, N_PROPERTIES, properties);
 }
 

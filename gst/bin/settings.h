@@ -48,6 +48,11 @@ struct Settings {
   std::vector<dtlstransport::SrtpProfile> srtp_profiles = dtlstransport::default_srtp_profiles();
   guint mtu = default_mtu();
   guint handshake_timeout_ms = default_handshake_timeout_ms();
+  // Data channels (gst/datachannel/): our SCTP port and the peer's (a=sctp-port, RFC 8841 §5),
+  // and the largest message the peer accepts (its a=max-message-size; 0 = any, RFC 8841 §6.1).
+  guint sctp_port = 5000;
+  guint remote_sctp_port = 5000;
+  guint max_message_size = 65536;
   // After failed or the peer's close: a new run (ICE + DTLS) with these settings, with backoff.
   bool auto_restart = false;
 

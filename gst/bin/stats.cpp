@@ -17,6 +17,7 @@ GstStructure* make_stats(GstDtlsTransportBin* self) {
     ice = impl.run.ice;
     restarts = impl.restart.count;
   }
+  const DataChannelStats dc = impl.data_channels->stats();
   const std::string local = ice ? ice->selected_local_candidate() : "";
   const std::string remote = ice ? ice->selected_remote_candidate() : "";
   return gst_structure_new("application/x-dtlstransport-stats",                                 //
@@ -40,7 +41,19 @@ GstStructure* make_stats(GstDtlsTransportBin* self) {
                            "reconnects", G_TYPE_UINT64, info.reconnects,                        //
                            "local-candidate", G_TYPE_STRING, local.c_str(),                     //
                            "remote-candidate", G_TYPE_STRING, remote.c_str(),                   //
-                           "auto-restarts", G_TYPE_UINT64, restarts, nullptr);
+                           "auto-restarts", G_TYPE_UINT64, restarts,                            //
+                           "data-channels-opened", G_TYPE_UINT64, dc.channels_opened,           //
+                           "data-channels-closed", G_TYPE_UINT64, dc.channels_closed,           //
+                           "messages-sent", G_TYPE_UINT64, dc.messages_sent,                    //
+                           "messages-received", G_TYPE_UINT64, dc.messages_received,            //
+                           "message-bytes-sent", G_TYPE_UINT64, dc.bytes_sent,                  //
+                           "message-bytes-received", G_TYPE_UINT64, dc.bytes_received,          //
+                           "messages-refused", G_TYPE_UINT64, dc.messages_refused,              //
+                           "dcep-malformed", G_TYPE_UINT64, dc.dcep_malformed,                  //
+                           "sctp-packets-sent", G_TYPE_UINT64, info.sctp_packets_sent,          //
+                           "sctp-packets-received", G_TYPE_UINT64, info.sctp_packets_received,  //
+                           "sctp-packets-dropped", G_TYPE_UINT64, info.sctp_packets_dropped,
+                           nullptr);
 }
 
 }  // namespace gstdtls

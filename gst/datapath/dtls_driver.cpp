@@ -119,6 +119,19 @@ GSourceFuncs timer_funcs = {nullptr, nullptr, timer_dispatch, timer_finalize, nu
 
 void dtls_handle_datagram(GstDtlsTransportEndpoint* self, std::span<const uint8_t> datagram) {
   with_dtls(self, [&](auto& dtls) { dtls.handle_datagram(datagram, Clock::now()); });
+  push_application_data(self);
+}
+
+bool dtls_send_application_data(GstDtlsTransportEndpoint* self, std::span<const uint8_t> data) {
+  bool sent = false;
+  with_dtls(self, [&](auto& dtls) {
+    // The core refuses in any state but connected (the peer verified): nothing of SCTP leaves
+    // before that, nor after failed or stop.
+    auto status = dtls.send_application_data(data);
+    sent = status.ok();
+    if (!sent) GST_LOG_OBJECT(self, "SCTP packet dropped: %s", status.error().message.c_str());
+  });
+  return sent;
 }
 
 dtlstransport::Status endpoint_prepare(GstDtlsTransportEndpoint* self,
@@ -143,6 +156,10 @@ dtlstransport::Status endpoint_prepare(GstDtlsTransportEndpoint* self,
   };
   // Also on a reconnect: set_keys replaces both directions at once, under both SRTP locks.
   callbacks.srtp_keys = [self](const dtlstransport::SrtpKeys& keys) { on_srtp_keys(self, keys); };
+  // Decrypted application data (SCTP packets): kept for push_application_data, after the call.
+  callbacks.application_data = [&impl](std::span<const uint8_t> data) {
+    impl.data_inbox.emplace_back(data.begin(), data.end());
+  };
   callbacks.reconnected = [self, &impl] {
     GST_INFO_OBJECT(self, "DTLS reconnected: the peer completed a new verified handshake");
     std::lock_guard lock(impl.deliver_mutex);
@@ -164,10 +181,12 @@ dtlstransport::Status endpoint_prepare(GstDtlsTransportEndpoint* self,
     std::lock_guard info_lock(impl.info_mutex);
     impl.info = {};
   }
-  for (auto* counter : {&impl.packets_sent, &impl.bytes_sent, &impl.packets_received,
-                        &impl.bytes_received, &impl.rtcp_packets_sent, &impl.rtcp_packets_received,
-                        &impl.dropped_auth_failure, &impl.dropped_replay, &impl.dropped_no_keys,
-                        &impl.dropped_malformed, &impl.discarded_dtls_records})
+  for (auto* counter :
+       {&impl.packets_sent, &impl.bytes_sent, &impl.packets_received, &impl.bytes_received,
+        &impl.rtcp_packets_sent, &impl.rtcp_packets_received, &impl.dropped_auth_failure,
+        &impl.dropped_replay, &impl.dropped_no_keys, &impl.dropped_malformed,
+        &impl.discarded_dtls_records, &impl.sctp_packets_sent, &impl.sctp_packets_received,
+        &impl.sctp_packets_dropped})
     counter->store(0);
   return {};
 }
@@ -221,6 +240,7 @@ void endpoint_reset(GstDtlsTransportEndpoint* self) {
       std::lock_guard out(impl.deliver_mutex);
       impl.outbox.clear();  // the old run's events must not reach the next one
     }
+    impl.data_inbox.clear();
     std::lock_guard info_lock(impl.info_mutex);
     impl.info = {};  // the next run starts at new; counters stay readable until then
   }

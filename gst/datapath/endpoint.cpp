@@ -21,6 +21,10 @@ GstStaticPadTemplate net_sink_template =
     GST_STATIC_PAD_TEMPLATE("net_sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
 GstStaticPadTemplate net_src_template =
     GST_STATIC_PAD_TEMPLATE("net_src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+GstStaticPadTemplate data_sink_template =
+    GST_STATIC_PAD_TEMPLATE("data_sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+GstStaticPadTemplate data_src_template =
+    GST_STATIC_PAD_TEMPLATE("data_src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
 
 GstPad* make_pad(GstDtlsTransportEndpoint* self, GstStaticPadTemplate* templ) {
   GstPad* pad = gst_pad_new_from_static_template(templ, templ->name_template);
@@ -35,8 +39,12 @@ GstStateChangeReturn change_state(GstElement* element, GstStateChange transition
     // Pad activation clears sticky events: resend them with the first data of this run.
     impl.rtp_src_state = {};
     impl.rtcp_src_state = {};
-    std::lock_guard lock(impl.net_mutex);
-    impl.net_started = false;
+    {
+      std::lock_guard lock(impl.net_mutex);
+      impl.net_started = false;
+    }
+    std::lock_guard lock(impl.data_push_mutex);
+    impl.data_src_started = false;
   }
   return GST_ELEMENT_CLASS(gst_dtls_transport_endpoint_parent_class)
       ->change_state(element, transition);
@@ -63,6 +71,10 @@ static void gst_dtls_transport_endpoint_init(GstDtlsTransportEndpoint* self) {
     gst_pad_set_query_function(pad, gstdtls::media_src_query);
     gst_pad_use_fixed_caps(pad);
   }
+  self->data_sink = make_pad(self, &data_sink_template);
+  gst_pad_set_chain_function(self->data_sink, gstdtls::data_sink_chain);
+  gst_pad_set_event_function(self->data_sink, gstdtls::media_sink_event);
+  self->data_src = make_pad(self, &data_src_template);
 }
 
 static void gst_dtls_transport_endpoint_finalize(GObject* object) {
@@ -77,8 +89,9 @@ static void gst_dtls_transport_endpoint_class_init(GstDtlsTransportEndpointClass
   G_OBJECT_CLASS(klass)->finalize = gst_dtls_transport_endpoint_finalize;
   auto* element_class = GST_ELEMENT_CLASS(klass);
   element_class->change_state = change_state;
-  for (GstStaticPadTemplate* templ : {&net_sink_template, &net_src_template, &rtp_sink_template,
-                                      &rtcp_sink_template, &rtp_src_template, &rtcp_src_template})
+  for (GstStaticPadTemplate* templ :
+       {&net_sink_template, &net_src_template, &rtp_sink_template, &rtcp_sink_template,
+        &rtp_src_template, &rtcp_src_template, &data_sink_template, &data_src_template})
     gst_element_class_add_static_pad_template(element_class, templ);
   gst_element_class_set_static_metadata(
       element_class, "DTLS-SRTP transport data path", "Filter/Network/RTP",
@@ -131,6 +144,9 @@ EndpointInfo endpoint_info(GstDtlsTransportEndpoint* self) {
   info.dropped_replay = impl.dropped_replay;
   info.dropped_no_keys = impl.dropped_no_keys;
   info.dropped_malformed = impl.dropped_malformed + impl.discarded_dtls_records;
+  info.sctp_packets_sent = impl.sctp_packets_sent;
+  info.sctp_packets_received = impl.sctp_packets_received;
+  info.sctp_packets_dropped = impl.sctp_packets_dropped;
   return info;
 }
 

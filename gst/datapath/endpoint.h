@@ -5,7 +5,8 @@
 //
 // Files: endpoint.cpp (the element, its pads and snapshot), dtls_driver.cpp (the core: timer,
 // start, events), send_path.cpp (rtp_sink/rtcp_sink → protect → net_src), receive_path.cpp
-// (net_sink → classify → DTLS or unprotect → rtp_src/rtcp_src).
+// (net_sink → classify → DTLS or unprotect → rtp_src/rtcp_src), application_data.cpp (data_sink →
+// DTLS application data; application data → data_src: the SCTP packets of the data channels).
 //
 // Threads: net_sink runs on nicesrc's streaming thread (DTLS in, SRTP unprotect, pushes on
 // rtp_src/rtcp_src); rtp_sink/rtcp_sink on the upstream threads (SRTP protect); the DTLS timer on
@@ -58,6 +59,9 @@ struct EndpointInfo {
   uint64_t packets_sent = 0, bytes_sent = 0, packets_received = 0, bytes_received = 0;
   uint64_t rtcp_packets_sent = 0, rtcp_packets_received = 0;
   uint64_t dropped_auth_failure = 0, dropped_replay = 0, dropped_no_keys = 0, dropped_malformed = 0;
+  // SCTP packets (RFC 8261) carried as DTLS application data: sent, received, and dropped because
+  // the association was not connected (before the peer was verified, after failed or stop).
+  uint64_t sctp_packets_sent = 0, sctp_packets_received = 0, sctp_packets_dropped = 0;
 };
 
 // The four media pads' templates; the bin ghosts these pads with the same templates.
@@ -99,5 +103,13 @@ GstCaps* endpoint_get_pt_map(GstDtlsTransportEndpoint* self);
 bool endpoint_send_rtcp(GstDtlsTransportEndpoint* self, GstBuffer* buffer);
 
 EndpointInfo endpoint_info(GstDtlsTransportEndpoint* self);
+
+// --- SCTP over DTLS (application_data.cpp, RFC 8261) ---
+// The pads the data-channel room (gst/datachannel/) links to sctpdec and sctpenc: `data_src`
+// pushes the DTLS application data the core decrypted (on nicesrc's thread, after the core call,
+// no endpoint lock held); `data_sink` takes SCTP packets and sends each as one DTLS record, only
+// while the association is connected (else dropped and counted in sctp_packets_dropped).
+GstPad* endpoint_data_src(GstDtlsTransportEndpoint* self);   // not a new reference
+GstPad* endpoint_data_sink(GstDtlsTransportEndpoint* self);  // not a new reference
 
 }  // namespace gstdtls

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <vector>
 
 #include "endpoint.h"
 #include "srtp_session.hpp"
@@ -67,6 +68,12 @@ struct EndpointImpl {
   std::atomic<uint64_t> rtcp_packets_sent{0}, rtcp_packets_received{0};
   std::atomic<uint64_t> dropped_auth_failure{0}, dropped_replay{0}, dropped_no_keys{0},
       dropped_malformed{0};
+  std::atomic<uint64_t> sctp_packets_sent{0}, sctp_packets_received{0}, sctp_packets_dropped{0};
+  // Application data the core decrypted during a call, pushed on data_src after it (under
+  // dtls_mutex while filled; data_push_mutex serializes the pushes and the sticky events).
+  std::deque<std::vector<uint8_t>> data_inbox;
+  std::mutex data_push_mutex;
+  bool data_src_started = false;  // under data_push_mutex
   // DTLS records the core discarded unread (dtls_record.hpp); part of dropped-malformed.
   std::atomic<uint64_t> discarded_dtls_records{0};
 
@@ -95,6 +102,8 @@ struct _GstDtlsTransportEndpoint {
   GstPad* rtcp_sink;
   GstPad* rtp_src;
   GstPad* rtcp_src;
+  GstPad* data_sink;
+  GstPad* data_src;
   std::unique_ptr<gstdtls::EndpointImpl> impl;  // placement-constructed in init
 };
 
@@ -110,6 +119,14 @@ void push_caps(GstPad* pad, GstCaps* caps);  // takes `caps`
 
 // dtls_driver.cpp: a DTLS datagram from the network, fed to the core.
 void dtls_handle_datagram(GstDtlsTransportEndpoint* self, std::span<const uint8_t> datagram);
+
+// dtls_driver.cpp: one SCTP packet as one DTLS record; false (nothing sent) unless connected.
+bool dtls_send_application_data(GstDtlsTransportEndpoint* self, std::span<const uint8_t> data);
+
+// application_data.cpp
+GstFlowReturn data_sink_chain(GstPad* pad, GstObject* parent, GstBuffer* buffer);
+// Pushes what the core decrypted during the last call on data_src (no endpoint lock held).
+void push_application_data(GstDtlsTransportEndpoint* self);
 
 // send_path.cpp
 // Hands a buffer or a list to nicesink (takes it); dropped unless PLAYING.

@@ -393,8 +393,21 @@ TEST(DtlsTransport, ApplicationDataBothWays) {
   ASSERT_EQ(link.log_b().application_data.size(), 1u);
   EXPECT_EQ(link.log_b().application_data[0], hello);
   ASSERT_EQ(link.log_a().application_data.size(), 1u);
-  const std::vector<uint8_t> too_big(5000, 1);
+  const std::vector<uint8_t> too_big(16385, 1);
   EXPECT_FALSE(link.a().send_application_data(too_big).ok());
+}
+
+// SCTP over DTLS (RFC 8261 §5) sends 1200-byte packets (RFC 8831 §5), one per record: at the
+// default MTU of 1200 such a record does not fit, and still goes, alone in its datagram.
+TEST(DtlsTransport, ApplicationDataRecordLargerThanTheMtuGoesAlone) {
+  MemoryLink link(config_with(0), config_with(1));
+  link.start(DtlsRole::Client, DtlsRole::Server);
+  ASSERT_TRUE(link.run_until_settled());
+  const std::vector<uint8_t> sctp_packet(1200, 7);
+  ASSERT_TRUE(link.a().send_application_data(sctp_packet).ok());
+  link.advance(100ms);
+  ASSERT_EQ(link.log_b().application_data.size(), 1u);
+  EXPECT_EQ(link.log_b().application_data[0], sctp_packet);
 }
 
 TEST(DtlsTransport, DatagramsBeforeStartAreKept) {
