@@ -67,6 +67,9 @@ struct BinImpl {
   IdentityWatch identity;
   // sdp/: the offer create-sdp-offer made, until apply-sdp-answer reads the answer to it.
   std::string local_offer;
+  // sdp/: a data channel has been created (create-data-channel): our offers carry m=application
+  // from then on (webrtcbin's rule).
+  bool data_channel_created = false;
   // Warnings given while the element had no bus (properties set before it joined a pipeline,
   // e.g. in a gst-launch line): posted on the bus at NULL→READY. At most kMaxUnposted are kept.
   std::vector<std::string> unposted_warnings;

@@ -238,6 +238,11 @@ GstDtlsTransportDataChannel* action_create_data_channel(GstDtlsTransportBin* sel
   }
   GstDtlsTransportDataChannel* channel = nullptr;
   if (error.empty()) channel = impl_of(self).data_channels->create_channel(o, error);
+  if (channel) {
+    BinImpl& impl = impl_of(self);
+    std::lock_guard lock(impl.lock);
+    impl.data_channel_created = true;
+  }
   if (!channel) warn(self, "create-data-channel '%s' refused: %s", o.label.c_str(), error.c_str());
   return channel;
 }

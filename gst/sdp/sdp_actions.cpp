@@ -24,20 +24,13 @@ const char* role_name(GstDtlsTransportBinRole role) {
                                                       : "auto";
 }
 
-// Our side of an m=application section (RFC 8841): our SCTP port, and the largest message we
-// accept (a constant: what the bin is tested to receive).
-SctpParameters local_sctp(BinImpl& impl) {
+// Our side of an m=application section (RFC 8841): our SCTP port (sctp-port), and the largest
+// message we accept (a constant: what the bin is tested to receive). Call with impl.lock held.
+SctpParameters local_sctp(const BinImpl& impl) {
   SctpParameters out;
-  (void)impl;  // HOOK(h-dc): out.port = impl.settings.sctp_port;
+  out.port = impl.settings.sctp_port;
   out.max_message_size = kLocalMaxMessageSize;
   return out;
-}
-
-// Whether our offer has an m=application section: once the application has created a data
-// channel (webrtcbin's rule), pre-negotiated ones included.
-bool wants_data_channels(BinImpl& impl) {
-  (void)impl;  // HOOK(h-dc)
-  return false;
 }
 
 // What we say about ourselves; an error before there is a certificate.
@@ -56,7 +49,7 @@ dt::Result<LocalParameters> local_parameters(GstDtlsTransportBin* self, SdpSetup
     local.ufrag = impl.settings.local_ufrag;
     local.pwd = impl.settings.local_pwd;
     local.sctp = local_sctp(impl);
-    local.data_channels = wants_data_channels(impl);
+    local.data_channels = impl.data_channel_created;
   }
   if (ice) {
     local.ufrag = ice->local_ufrag();
@@ -102,10 +95,11 @@ void apply_remote(GstDtlsTransportBin* self, const char* action, const RemoteTra
                "remote-fingerprints", joined_fingerprints(t).c_str(), "remote-ice-ufrag",
                t.ufrag.c_str(), "remote-ice-pwd", t.pwd.c_str(), "pt-map", pt_map, nullptr);
   if (sctp) {
-    // HOOK(h-dc): remote-sctp-port, max-message-size
-    GST_INFO_OBJECT(self,
-                    "%s: data channels: remote SCTP port %u, max-message-size %" G_GUINT64_FORMAT,
-                    action, sctp->port, sctp->max_message_size);
+    // RFC 8841 §6.1: 0 is "any size", as the property's 0; beyond 4 GiB is no limit either.
+    const guint size = static_cast<guint>(std::min<guint64>(sctp->max_message_size, G_MAXUINT));
+    g_object_set(self, "remote-sctp-port", sctp->port, "max-message-size", size, nullptr);
+    GST_INFO_OBJECT(self, "%s: data channels: remote SCTP port %u, max-message-size %u", action,
+                    sctp->port, size);
   }
   // A description lists all the candidates known so far: those already given (trickled, or in
   // an earlier description) are not given twice.

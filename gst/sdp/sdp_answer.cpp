@@ -84,7 +84,8 @@ void add_rejected(GstSDPMessage* answer, const GstSDPMedia* offered) {
 Answer::Answer(Answer&& other) noexcept
     : text(std::move(other.text)),
       pt_map(std::exchange(other.pt_map, nullptr)),
-      rejected(std::move(other.rejected)) {}
+      rejected(std::move(other.rejected)),
+      remote_sctp(other.remote_sctp) {}
 
 Answer& Answer::operator=(Answer&& other) noexcept {
   if (this != &other) {
@@ -92,6 +93,7 @@ Answer& Answer::operator=(Answer&& other) noexcept {
     text = std::move(other.text);
     pt_map = std::exchange(other.pt_map, nullptr);
     rejected = std::move(other.rejected);
+    remote_sctp = other.remote_sctp;
   }
   return *this;
 }

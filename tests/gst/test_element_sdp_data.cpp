@@ -24,7 +24,7 @@ class GstEnvironment : public ::testing::Environment {
 };
 const auto* const kGstEnvironment = ::testing::AddGlobalTestEnvironment(new GstEnvironment);
 
-constexpr guint64 kOurMaxMessageSize = 262144;
+constexpr guint kOurMaxMessageSize = 262144;
 
 // A data-only offer as a browser makes it for `new RTCPeerConnection().createDataChannel()`
 // (RFC 8829 §7.1's m=application section, RFC 8841 §5/§6 attributes), values of its own.
@@ -76,12 +76,6 @@ guint uint_property(GstElement* bin, const char* name) {
   return value;
 }
 
-guint64 uint64_property(GstElement* bin, const char* name) {
-  guint64 value = 0;
-  g_object_get(bin, name, &value, nullptr);
-  return value;
-}
-
 // --- A peer's offer ----------------------------------------------------------------------------
 
 TEST(SdpData, DataOnlyOfferIsAnswered) {
@@ -109,7 +103,7 @@ TEST(SdpData, DataOnlyOfferIsAnswered) {
   EXPECT_EQ(a.attribute(0, "rtcp-mux"), "(absent)") << "RFC 8841: no RTCP in m=application";
   // What the offer says, on the element.
   EXPECT_EQ(uint_property(b.bin(), "remote-sctp-port"), 5001u);
-  EXPECT_EQ(uint64_property(b.bin(), "max-message-size"), 1048576u);
+  EXPECT_EQ(uint_property(b.bin(), "max-message-size"), 1048576u);
   EXPECT_EQ(string_property(b.bin(), "remote-ice-ufrag"), "Kq3e");
   EXPECT_EQ(enum_nick(b.bin(), "remote-role"), "server");
   EXPECT_EQ(b.warnings_text(), "");
@@ -119,27 +113,25 @@ TEST(SdpData, DataOnlyOfferIsAnswered) {
 // when the application had set other values before.
 TEST(SdpData, AbsentAttributesMeanTheRfcDefaults) {
   OneBin b;
-  g_object_set(b.bin(), "remote-sctp-port", 6000u, "max-message-size", G_GUINT64_CONSTANT(1000),
-               nullptr);
+  g_object_set(b.bin(), "remote-sctp-port", 6000u, "max-message-size", 1000u, nullptr);
   b.ready();
   std::string offer = replaced(kDataOffer, "a=sctp-port:5001\n", "");
   offer = replaced(offer, "a=max-message-size:1048576\n", "");
   ASSERT_FALSE(b.answer(crlf(offer), nullptr).empty()) << b.warnings_text();
   EXPECT_EQ(uint_property(b.bin(), "remote-sctp-port"), 5000u);
-  EXPECT_EQ(uint64_property(b.bin(), "max-message-size"), 65536u);
+  EXPECT_EQ(uint_property(b.bin(), "max-message-size"), 65536u);
 }
 
 // An offer without m=application leaves the SCTP properties as the application set them.
 TEST(SdpData, NoApplicationSectionChangesNoSctpProperty) {
   OneBin b;
-  g_object_set(b.bin(), "remote-sctp-port", 6000u, "max-message-size", G_GUINT64_CONSTANT(1000),
-               nullptr);
+  g_object_set(b.bin(), "remote-sctp-port", 6000u, "max-message-size", 1000u, nullptr);
   b.ready();
   std::string offer = replaced(kAudioDataOffer, "a=group:BUNDLE a d", "a=group:BUNDLE a");
   offer = offer.substr(0, offer.find("m=application"));
   ASSERT_FALSE(b.answer(crlf(offer)).empty()) << b.warnings_text();
   EXPECT_EQ(uint_property(b.bin(), "remote-sctp-port"), 6000u);
-  EXPECT_EQ(uint64_property(b.bin(), "max-message-size"), 1000u);
+  EXPECT_EQ(uint_property(b.bin(), "max-message-size"), 1000u);
 }
 
 // The pre-RFC 8841 form (draft-ietf-mmusic-sctp-sdp-05, still in old peers): the data section is
@@ -308,9 +300,73 @@ TEST(SdpData, TwoBinsNegotiateDataChannelsThroughSdp) {
   ASSERT_TRUE(a.apply_answer(answer)) << a.warnings_text();
   EXPECT_EQ(uint_property(a.bin(), "remote-sctp-port"), 5005u);
   EXPECT_EQ(uint_property(b.bin(), "remote-sctp-port"), 5004u);
-  EXPECT_EQ(uint64_property(a.bin(), "max-message-size"), kOurMaxMessageSize);
-  EXPECT_EQ(uint64_property(b.bin(), "max-message-size"), kOurMaxMessageSize);
+  EXPECT_EQ(uint_property(a.bin(), "max-message-size"), kOurMaxMessageSize);
+  EXPECT_EQ(uint_property(b.bin(), "max-message-size"), kOurMaxMessageSize);
+
+  // And the channel opens on those ports (SCTP would not associate on the wrong ones), with a
+  // message through it.
+  struct Seen {
+    GMutex lock;
+    GObject* channel = nullptr;
+    std::string text;
+  } seen;
+  g_mutex_init(&seen.lock);
+  g_signal_connect(b.bin(), "on-data-channel", G_CALLBACK(+[](GstElement*, GObject* ch, Seen* s) {
+                     g_mutex_lock(&s->lock);
+                     s->channel = G_OBJECT(g_object_ref(ch));
+                     g_signal_connect(ch, "on-message-string",
+                                      G_CALLBACK(+[](GObject*, const gchar* text, Seen* inner) {
+                                        g_mutex_lock(&inner->lock);
+                                        inner->text = text;
+                                        g_mutex_unlock(&inner->lock);
+                                      }),
+                                      s);
+                     g_mutex_unlock(&s->lock);
+                   }),
+                   &seen);
+  ASSERT_EQ(gst_element_set_state(a.pipeline(), GST_STATE_PLAYING), GST_STATE_CHANGE_SUCCESS);
+  ASSERT_EQ(gst_element_set_state(b.pipeline(), GST_STATE_PLAYING), GST_STATE_CHANGE_SUCCESS);
+  const GstClockTime deadline = gst_util_get_timestamp() + kWait;
+  gint ready = 0;
+  while (gst_util_get_timestamp() < deadline) {
+    g_object_get(channel, "ready-state", &ready, nullptr);
+    if (ready == 2 /* open */) break;
+    g_usleep(10000);
+  }
+  ASSERT_EQ(ready, 2) << "the channel did not open: " << a.warnings_text() << b.warnings_text();
+  g_signal_emit_by_name(channel, "send-string", "over the negotiated ports");
+  std::string text;
+  while (gst_util_get_timestamp() < deadline && text.empty()) {
+    g_usleep(10000);
+    g_mutex_lock(&seen.lock);
+    text = seen.text;
+    g_mutex_unlock(&seen.lock);
+  }
+  EXPECT_EQ(text, "over the negotiated ports");
+  gst_element_set_state(a.pipeline(), GST_STATE_NULL);
+  gst_element_set_state(b.pipeline(), GST_STATE_NULL);
+  if (seen.channel) g_object_unref(seen.channel);
+  g_mutex_clear(&seen.lock);
   g_object_unref(channel);
+}
+
+// RFC 8841 §6.1: a=max-message-size:0 is "any size" (the property's 0); a size beyond what the
+// property holds is no limit either (G_MAXUINT).
+TEST(SdpData, MaxMessageSizeZeroAndHuge) {
+  OneBin b;
+  b.ready();
+  ASSERT_FALSE(
+      b.answer(crlf(replaced(kDataOffer, "a=max-message-size:1048576", "a=max-message-size:0")),
+               nullptr)
+          .empty())
+      << b.warnings_text();
+  EXPECT_EQ(uint_property(b.bin(), "max-message-size"), 0u);
+  ASSERT_FALSE(b.answer(crlf(replaced(kDataOffer, "a=max-message-size:1048576",
+                                      "a=max-message-size:17179869184")),
+                        nullptr)
+                   .empty())
+      << b.warnings_text();
+  EXPECT_EQ(uint_property(b.bin(), "max-message-size"), G_MAXUINT);
 }
 
 // An answer that rejects our data section (port 0) is applied; the SCTP properties stay; one that
