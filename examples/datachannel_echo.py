@@ -84,6 +84,8 @@ class Echo:
         GLib.idle_add(lambda: self.webrtc.emit("add-ice-candidate", 0, candidate) and False)
 
     def on_peer_candidate(self, _webrtc, _mline, candidate):
+        if " tcp " in candidate.lower():
+            return  # the bin connects over UDP only (it would refuse these with a WARNING)
         GLib.idle_add(lambda: self.transport.emit("add-remote-candidate", candidate) and False)
 
     # --- our side: open the channel, offer, echo -------------------------------------------
