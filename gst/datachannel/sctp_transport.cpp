@@ -31,6 +31,7 @@ guint next_association_id() {
 // gst-plugins-bad 1.22 opens 1024 streams each way (DEFAULT_NUMBER_OF_SCTP_STREAMS).
 constexpr uint32_t kStreams = 1024;
 
+// Runs `work` on the shared thread; the shared context stays alive until it has run.
 void run_on_shared(std::function<void()> work) {
   GMainContext* context = shared_main_context_acquire();
   auto* closure = new std::function<void()>(std::move(work));
@@ -45,6 +46,7 @@ void run_on_shared(std::function<void()> work) {
         delete static_cast<std::function<void()>*>(data);
         shared_main_context_release();
       });
+  g_main_context_unref(context);  // acquire gave us a reference; the use lasts until the release
 }
 
 }  // namespace
@@ -76,10 +78,10 @@ DataChannelTransport::DataChannelTransport(GstBin* bin, GstDtlsTransportEndpoint
   }
 }
 
-DataChannelTransport::~DataChannelTransport() { end(); }
+DataChannelTransport::~DataChannelTransport() { end(true); }
 
 void DataChannelTransport::start(const SctpConfig& config, dt::DtlsRole role) {
-  end();  // a reconnect never gets here; a new DTLS association is a new SCTP association
+  end(false);  // a reconnect never gets here; a new DTLS association is a new SCTP association
   auto session = std::make_shared<Session>();
   session->association_id = next_association_id();
   session->sctpenc = gst_element_factory_make("sctpenc", nullptr);
@@ -91,8 +93,10 @@ void DataChannelTransport::start(const SctpConfig& config, dt::DtlsRole role) {
     if (session->sctpdec) gst_object_unref(session->sctpdec);
     return;
   }
+  // One-to-one socket, as webrtcbin: usrsctp finds the association for a stream reset (a
+  // channel's close) only on such a socket; partial reliability still comes per message (meta).
   g_object_set(session->sctpenc, "sctp-association-id", session->association_id, "remote-sctp-port",
-               config.remote_port, "use-sock-stream", FALSE, nullptr);
+               config.remote_port, "use-sock-stream", TRUE, nullptr);
   g_object_set(session->sctpdec, "sctp-association-id", session->association_id, "local-sctp-port",
                config.local_port, nullptr);
   g_signal_connect(session->sctpenc, "sctp-association-established",
@@ -122,14 +126,18 @@ void DataChannelTransport::start(const SctpConfig& config, dt::DtlsRole role) {
   gst_element_sync_state_with_parent(session->sctpenc);
 }
 
-void DataChannelTransport::end() {
+void DataChannelTransport::end(bool everything) {
   std::shared_ptr<Session> session;
   std::vector<std::shared_ptr<Entry>> entries;
   {
     std::lock_guard lock(lock_);
     session = std::move(session_);
     session_.reset();
-    entries.swap(entries_);
+    // Channels never opened on the wire wait for the next association, unless the bin goes.
+    auto waiting = std::stable_partition(entries_.begin(), entries_.end(),
+                                         [&](const auto& e) { return !e->opening && !everything; });
+    entries.assign(waiting, entries_.end());
+    entries_.erase(waiting, entries_.end());
   }
   if (session) {
     g_signal_handlers_disconnect_by_data(session->sctpenc, this);
@@ -432,7 +440,8 @@ void DataChannelTransport::close(GstDtlsTransportDataChannel* channel) {
     return;
   }
   data_channel_set_state(channel, GST_WEBRTC_DATA_CHANNEL_STATE_CLOSING);
-  // Our outgoing stream is reset; closed comes with the peer's reset of its own (peer_reset).
+  // Our outgoing stream is reset (RFC 8831 §6.7); closed comes with the peer's reset of its own
+  // (peer_reset).
   remove_send_path(entry);
 }
 
@@ -473,6 +482,7 @@ void DataChannelTransport::peer_reset(guint stream_id) {
   auto entry = find_id(stream_id);
   if (!entry) return;
   GST_DEBUG_OBJECT(bin_, "stream %u reset by the peer: data channel closed", stream_id);
+  // Closing our side resets our outgoing stream in turn (releasing the sctpenc pad).
   finish_close(entry);
 }
 
@@ -501,6 +511,7 @@ void DataChannelTransport::handle_message(guint stream_id, guint32 ppid, GstBuff
   }
   GstMapInfo map;
   if (!gst_buffer_map(buffer, &map, GST_MAP_READ)) return;
+  GST_LOG_OBJECT(bin_, "stream %u: message of %zu bytes, ppid %u", stream_id, map.size, ppid);
   const bool empty = ppid == static_cast<uint32_t>(dt::Ppid::StringEmpty) ||
                      ppid == static_cast<uint32_t>(dt::Ppid::BinaryEmpty);
   const size_t size = empty ? 0 : map.size;

@@ -56,8 +56,10 @@ class DataChannelTransport : public std::enable_shared_from_this<DataChannelTran
 
   // DTLS connected (peer verified) with `role`: the SCTP association starts.
   void start(const SctpConfig& config, dtlstransport::DtlsRole role);
-  // DTLS gone (closed, failed, stopped, the run ended): SCTP removed, every channel closed.
-  void end();
+  // DTLS gone (closed, failed, stopped, the run ended): SCTP removed, every channel opened on it
+  // closed; channels not yet opened wait for the next association, or, `everything` (the bin
+  // goes), are closed too.
+  void end(bool everything = false);
 
   // create-data-channel: a new channel (a new reference) or nullptr with `error` set. Before the
   // association is up the channel waits in `connecting` and opens once it is.

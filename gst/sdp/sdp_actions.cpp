@@ -94,6 +94,11 @@ void apply_remote(GstDtlsTransportBin* self, const char* action, const RemoteTra
   g_object_set(self, "ice-controlling", controlling, "remote-role", remote_role,
                "remote-fingerprints", joined_fingerprints(t).c_str(), "remote-ice-ufrag",
                t.ufrag.c_str(), "remote-ice-pwd", t.pwd.c_str(), "pt-map", pt_map, nullptr);
+  {
+    BinImpl& impl = impl_of(self);
+    std::lock_guard lock(impl.lock);
+    impl.sdp_data_channels = sctp.has_value();
+  }
   if (sctp) {
     // RFC 8841 §6.1: 0 is "any size", as the property's 0; beyond 4 GiB is no limit either.
     const guint size = static_cast<guint>(std::min<guint64>(sctp->max_message_size, G_MAXUINT));

@@ -17,9 +17,11 @@ namespace gstdtls {
 inline constexpr guint kDefaultSctpPort = 5000;
 // RFC 8841 §6.1: a peer that says no a=max-message-size accepts messages of 64 KiB.
 inline constexpr guint64 kDefaultMaxMessageSize = 65536;
-// What we say we accept (our a=max-message-size): 256 KiB, the size the bin is tested with
-// (SCTP fragments and reassembles it; webrtcbin says the same).
-inline constexpr guint64 kLocalMaxMessageSize = 262144;
+// What we say we accept (our a=max-message-size): 64 KiB. A larger message would reach the
+// application in pieces: gst-plugins-bad 1.22's sctpdec drops usrsctp's end-of-record flag, and
+// usrsctp delivers a message in parts from its 64 KiB partial-delivery point on (docs/element.md,
+// Message size).
+inline constexpr guint64 kLocalMaxMessageSize = 65536;
 
 // One side's SCTP parameters as SDP carries them.
 struct SctpParameters {

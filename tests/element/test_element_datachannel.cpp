@@ -11,6 +11,7 @@
 
 #include <cstring>
 #include <map>
+#include <set>
 
 using namespace elemtest;
 
@@ -195,11 +196,370 @@ GST_START_TEST(test_open_and_strings_both_ways) {
 }
 GST_END_TEST
 
+// B (the DTLS client: odd/even parity from the role) opens; binary messages both ways, an empty
+// string and an empty binary message (PPIDs 56/57), unordered channel.
+GST_START_TEST(test_binary_unordered_opened_by_other_side) {
+  Pair pair(kDataOnly, kDataOnly);
+  Side& a = pair.a();
+  Side& b = pair.b();
+  Incoming incoming(a.bin);
+  connect_pair(pair);
+  GObject* channel = create_channel(
+      b.bin, "bin", gst_structure_new("options", "ordered", G_TYPE_BOOLEAN, FALSE, nullptr));
+  fail_unless(channel != nullptr);
+  Recorder local(channel);
+  g_object_unref(channel);
+  fail_unless(wait_open(pair, local), "B's channel not open:\n%s", b.describe().c_str());
+  // A is the DTLS server (controlling, auto): B, the client, uses even ids (RFC 8832 §6).
+  fail_unless_equals_int(local.id() % 2, 0);
+  fail_unless(pair.wait_until([&] { return incoming.size() == 1; }));
+  Recorder& remote = incoming.at(0);
+  gboolean ordered = TRUE;
+  g_object_get(remote.channel, "ordered", &ordered, nullptr);
+  fail_if(ordered, "the peer's channel is ordered although opened unordered");
+
+  std::vector<uint8_t> blob(1000);
+  for (size_t i = 0; i < blob.size(); i++) blob[i] = static_cast<uint8_t>(i * 7);
+  local.send_data(blob);
+  remote.send_data(blob);
+  local.send_data({});
+  local.send_string("");
+  fail_unless(pair.wait_until([&] {
+    return remote.count_binaries() == 2 && local.count_binaries() == 1 &&
+           remote.count_strings() == 1;
+  }));
+  std::lock_guard lock(remote.mutex);
+  // Unordered: the two may arrive either way round.
+  bool full_first = remote.binaries[0] == blob;
+  fail_unless(remote.binaries[full_first ? 0 : 1] == blob);
+  fail_unless(remote.binaries[full_first ? 1 : 0].empty());
+  fail_unless(local.binaries[0] == blob);
+  fail_unless(remote.strings[0].empty());
+}
+GST_END_TEST
+
+// A 64 KiB message (the default max-message-size, RFC 8841 §6.1; SCTP fragments it into ~56
+// packets), both ways, intact. (Larger messages reach a GStreamer 1.22 receiver in pieces: its
+// sctpdec drops usrsctp's end-of-record flag; see docs/element.md.)
+GST_START_TEST(test_large_message) {
+  Pair pair(kDataOnly, kDataOnly);
+  Side& a = pair.a();
+  Side& b = pair.b();
+  Incoming incoming(b.bin);
+  connect_pair(pair);
+  GObject* channel = create_channel(a.bin, "big");
+  Recorder local(channel);
+  g_object_unref(channel);
+  fail_unless(wait_open(pair, local));
+  fail_unless(pair.wait_until([&] { return incoming.size() == 1; }));
+  Recorder& remote = incoming.at(0);
+  std::vector<uint8_t> big(65536);
+  for (size_t i = 0; i < big.size(); i++) big[i] = static_cast<uint8_t>((i * 131) >> 3);
+  local.send_data(big);
+  remote.send_data(big);
+  fail_unless(
+      pair.wait_until([&] { return remote.count_binaries() == 1 && local.count_binaries() == 1; }),
+      "64 KiB message missing: B %zu, A %zu (errors %zu)", remote.count_binaries(),
+      local.count_binaries(), local.count_errors());
+  fail_unless(remote.binaries[0] == big, "B got %zu bytes, not the message",
+              remote.binaries[0].size());
+  fail_unless(local.binaries[0] == big);
+  pair.settle(200 * 1000);  // nothing more (no piece of it as a message of its own)
+  fail_unless_equals_int(remote.count_binaries(), 1);
+  fail_unless_equals_uint64(b.stat("message-bytes-received"), 65536);
+}
+GST_END_TEST
+
+// A message larger than max-message-size (the peer's limit) is refused: on-error with a message
+// naming the limit, a warning in the log, nothing sent; a message at the limit goes.
+GST_START_TEST(test_larger_than_max_message_size_refused) {
+  Pair pair(kDataOnly, kDataOnly);
+  Side& a = pair.a();
+  Side& b = pair.b();
+  g_object_set(a.bin, "max-message-size", 1000u, nullptr);
+  Incoming incoming(b.bin);
+  connect_pair(pair);
+  GObject* channel = create_channel(a.bin, "limited");
+  Recorder local(channel);
+  g_object_unref(channel);
+  fail_unless(wait_open(pair, local));
+  fail_unless(pair.wait_until([&] { return incoming.size() == 1; }));
+  Recorder& remote = incoming.at(0);
+  local.send_data(std::vector<uint8_t>(1001, 1));
+  fail_unless_equals_int(local.count_errors(), 1);
+  {
+    std::lock_guard lock(local.mutex);
+    fail_unless(local.errors[0].find("max-message-size") != std::string::npos, "%s",
+                local.errors[0].c_str());
+  }
+  local.send_data(std::vector<uint8_t>(1000, 2));
+  fail_unless(pair.wait_until([&] { return remote.count_binaries() == 1; }));
+  pair.settle(200 * 1000);
+  fail_unless_equals_int(remote.count_binaries(), 1);
+  fail_unless_equals_int(remote.binaries[0].size(), 1000);
+  fail_unless_equals_uint64(a.stat("messages-refused"), 1);
+  fail_unless_equals_uint64(a.stat("messages-sent"), 1);
+}
+GST_END_TEST
+
+// 20 channels from each side at once, each with its own message; then each is closed, half by
+// the side that opened it, half by the other: both sides see on-close, the stats agree.
+GST_START_TEST(test_many_channels_and_close_from_either_side) {
+  Pair pair(kDataOnly, kDataOnly);
+  Side& a = pair.a();
+  Side& b = pair.b();
+  Incoming in_a(a.bin), in_b(b.bin);
+  connect_pair(pair);
+  constexpr int kChannels = 20;
+  std::vector<std::unique_ptr<Recorder>> mine_a, mine_b;
+  for (int i = 0; i < kChannels; i++) {
+    for (auto [side, mine] : {std::pair{&a, &mine_a}, std::pair{&b, &mine_b}}) {
+      std::string label = std::string(side == &a ? "a" : "b") + std::to_string(i);
+      GObject* c = create_channel(side->bin, label.c_str());
+      fail_unless(c != nullptr);
+      mine->push_back(std::make_unique<Recorder>(c));
+      g_object_unref(c);
+    }
+  }
+  fail_unless(pair.wait_until([&] { return in_a.size() == kChannels && in_b.size() == kChannels; }),
+              "A heard of %zu, B of %zu channels", in_a.size(), in_b.size());
+  for (auto* mine : {&mine_a, &mine_b})
+    for (auto& r : *mine) fail_unless(wait_open(pair, *r));
+  std::set<int> ids;
+  for (auto* mine : {&mine_a, &mine_b})
+    for (auto& r : *mine) ids.insert(r->id());
+  fail_unless_equals_int(ids.size(), 2 * kChannels);  // no stream used twice
+  for (auto& r : mine_a) r->send_string(r->label().c_str());
+  fail_unless(pair.wait_until([&] {
+    for (int i = 0; i < kChannels; i++)
+      if (in_b.at(static_cast<size_t>(i)).count_strings() != 1) return false;
+    return true;
+  }));
+  for (int i = 0; i < kChannels; i++) {
+    Recorder& r = in_b.at(static_cast<size_t>(i));
+    fail_unless_equals_string(r.strings[0].c_str(), r.label().c_str());
+  }
+  // Close: A's even-numbered channels by A, odd-numbered ones by B (the receiving side).
+  for (int i = 0; i < kChannels; i++) {
+    std::string label = "a" + std::to_string(i);
+    Recorder* theirs = in_b.find(label);
+    fail_unless(theirs != nullptr);
+    Recorder& closer = i % 2 ? *theirs : *mine_a[static_cast<size_t>(i)];
+    g_signal_emit_by_name(closer.channel, "close");
+  }
+  fail_unless(pair.wait_until([&] {
+    for (int i = 0; i < kChannels; i++) {
+      if (mine_a[static_cast<size_t>(i)]->count_closed() != 1) return false;
+      if (in_b.find("a" + std::to_string(i))->count_closed() != 1) return false;
+    }
+    return true;
+  }),
+              "not every channel closed on both sides: %s",
+              [&] {
+                std::string out;
+                for (int i = 0; i < kChannels; i++) {
+                  Recorder* theirs = in_b.find("a" + std::to_string(i));
+                  out += "a" + std::to_string(i) + "(id " +
+                         std::to_string(mine_a[static_cast<size_t>(i)]->id()) + ") A " +
+                         std::to_string(mine_a[static_cast<size_t>(i)]->state()) + " B " +
+                         std::to_string(theirs->state()) + "; ";
+                }
+                return out;
+              }()
+                  .c_str());
+  for (int i = 0; i < kChannels; i++)
+    fail_unless_equals_int(mine_a[static_cast<size_t>(i)]->state(),
+                           GST_WEBRTC_DATA_CHANNEL_STATE_CLOSED);
+  fail_unless_equals_uint64(a.stat("data-channels-closed"), kChannels);
+  fail_unless_equals_uint64(b.stat("data-channels-closed"), kChannels);
+  // B's channels are still open and work.
+  mine_b[0]->send_string("still here");
+  fail_unless(pair.wait_until([&] { return in_a.find("b0")->count_strings() == 1; }));
+}
+GST_END_TEST
+
+// A pre-negotiated channel (negotiated=true, id agreed by the application): no DCEP, open on
+// both sides once the association is up, created before connected on one side and after on
+// the other. No on-data-channel for it.
+GST_START_TEST(test_pre_negotiated_channel) {
+  Pair pair(kDataOnly, kDataOnly);
+  Side& a = pair.a();
+  Side& b = pair.b();
+  Incoming in_a(a.bin), in_b(b.bin);
+  auto options = [] {
+    return gst_structure_new("options", "negotiated", G_TYPE_BOOLEAN, TRUE, "id", G_TYPE_INT, 7,
+                             nullptr);
+  };
+  GObject* ca = create_channel(a.bin, "neg", options());
+  fail_unless(ca != nullptr);
+  Recorder ra(ca);
+  g_object_unref(ca);
+  fail_unless_equals_int(ra.state(), GST_WEBRTC_DATA_CHANNEL_STATE_CONNECTING);
+  connect_pair(pair);
+  GObject* cb = create_channel(b.bin, "neg", options());
+  Recorder rb(cb);
+  g_object_unref(cb);
+  fail_unless(wait_open(pair, ra));
+  fail_unless(wait_open(pair, rb));
+  fail_unless_equals_int(ra.id(), 7);
+  ra.send_string("hello 7");
+  rb.send_string("hello back");
+  fail_unless(pair.wait_until([&] { return rb.count_strings() == 1 && ra.count_strings() == 1; }));
+  fail_unless_equals_string(rb.strings[0].c_str(), "hello 7");
+  fail_unless_equals_int(in_a.size(), 0);
+  fail_unless_equals_int(in_b.size(), 0);
+  // negotiated without an id is misuse: refused with a warning that says why.
+  fail_unless(create_channel(a.bin, "noid",
+                             gst_structure_new("options", "negotiated", G_TYPE_BOOLEAN, TRUE,
+                                               nullptr)) == nullptr);
+  pair.pump();
+  fail_unless(a.has_warning({"negotiated", "id"}), "%s", a.describe().c_str());
+}
+GST_END_TEST
+
+// Documented: a channel created before DTLS is connected waits in `connecting`; a send then is
+// refused (on-error, nothing queued); once connected it opens and works.
+GST_START_TEST(test_data_before_connected_refused) {
+  Pair pair(kDataOnly, kDataOnly);
+  Side& a = pair.a();
+  Side& b = pair.b();
+  Incoming incoming(b.bin);
+  GObject* channel = create_channel(a.bin, "early");
+  Recorder local(channel);
+  g_object_unref(channel);
+  local.send_string("too early");
+  fail_unless_equals_int(local.count_errors(), 1);
+  fail_unless_equals_int(local.state(), GST_WEBRTC_DATA_CHANNEL_STATE_CONNECTING);
+  fail_unless_equals_int(local.id(), -1);  // parity depends on the DTLS role, unknown yet
+  connect_pair(pair);
+  fail_unless(wait_open(pair, local));
+  local.send_string("on time");
+  fail_unless(
+      pair.wait_until([&] { return incoming.size() == 1 && incoming.at(0).count_strings() == 1; }));
+  fail_unless_equals_string(incoming.at(0).strings[0].c_str(), "on time");
+  fail_unless_equals_uint64(a.stat("messages-refused"), 1);
+}
+GST_END_TEST
+
+// Fail-closed: B's remote fingerprint is wrong. No SCTP packet is ever produced or sent by
+// either side (no SCTP association exists before the peer is verified): no DTLS application-data
+// record crosses either nicesink, sctp-packets-sent and -dropped stay 0; the channel created
+// before never opens and is closed when DTLS fails; a send on it is refused.
+GST_START_TEST(test_wrong_fingerprint_no_sctp) {
+  PairOptions options;
+  options.exchange_fingerprints = false;
+  Pair pair(kDataOnly, kDataOnly, options);
+  Side& a = pair.a();
+  Side& b = pair.b();
+  for (Side* side : {&a, &b})
+    fail_unless(gst_element_set_state(side->pipeline, GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS);
+  std::atomic<int> app_records{0};
+  for (Side* side : {&a, &b}) {
+    GstElement* sink = nullptr;
+    GstIterator* it = gst_bin_iterate_recurse(GST_BIN(side->bin));
+    GValue item = G_VALUE_INIT;
+    while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+      auto* e = GST_ELEMENT(g_value_get_object(&item));
+      if (g_str_has_prefix(GST_OBJECT_NAME(e), "nicesink")) sink = e;
+      g_value_reset(&item);
+    }
+    g_value_unset(&item);
+    gst_iterator_free(it);
+    fail_unless(sink != nullptr);
+    GstPad* pad = gst_element_get_static_pad(sink, "sink");
+    gst_pad_add_probe(
+        pad, GST_PAD_PROBE_TYPE_BUFFER,
+        +[](GstPad*, GstPadProbeInfo* info, gpointer data) {
+          GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+          guint8 first = 0;
+          // content type 23: application_data (RFC 6347 §4.1)
+          if (gst_buffer_extract(buffer, 0, &first, 1) == 1 && first == 23)
+            (*static_cast<std::atomic<int>*>(data))++;
+          return GST_PAD_PROBE_OK;
+        },
+        &app_records, nullptr);
+    gst_object_unref(pad);
+  }
+  pair.exchange_fingerprints(b, a);
+  std::string forged = a.string_property("local-fingerprint");
+  forged.back() = forged.back() == '0' ? '1' : '0';
+  g_object_set(b.bin, "remote-fingerprints", forged.c_str(), nullptr);
+  GObject* channel = create_channel(b.bin, "never");
+  Recorder early(channel);
+  g_object_unref(channel);
+  pair.start();
+  fail_unless(pair.wait_state(b, kFailed), "B not failed:\n%s", b.describe().c_str());
+  pair.settle(500 * 1000);
+  fail_unless_equals_int(app_records.load(), 0);
+  for (Side* side : {&a, &b}) {
+    fail_unless_equals_uint64(side->stat("sctp-packets-sent"), 0);
+    fail_unless_equals_uint64(side->stat("sctp-packets-dropped"), 0);
+  }
+  fail_unless(early.state() != GST_WEBRTC_DATA_CHANNEL_STATE_OPEN);
+  early.send_string("after failure");
+  fail_unless(early.count_errors() >= 1);
+}
+GST_END_TEST
+
+// Media and data at once over one association (standard pipelines: RTP both ways), and data
+// channel messages in between.
+GST_START_TEST(test_media_and_data) {
+  Pair pair;
+  Side& a = pair.a();
+  Side& b = pair.b();
+  Incoming incoming(b.bin);
+  connect_pair(pair);
+  GObject* channel = create_channel(a.bin, "control");
+  Recorder local(channel);
+  g_object_unref(channel);
+  fail_unless(wait_open(pair, local));
+  fail_unless(pair.wait_until([&] { return incoming.size() == 1; }));
+  for (int round = 0; round < 5; round++) {
+    send_rtp_and_check(a, b, 10, 0x0a0000d1, static_cast<uint16_t>(100 + round * 10));
+    local.send_string(("keyframe please " + std::to_string(round)).c_str());
+    send_rtp_and_check(b, a, 10, 0x0b0000d1, static_cast<uint16_t>(100 + round * 10));
+  }
+  fail_unless(pair.wait_until([&] { return incoming.at(0).count_strings() == 5; }));
+  fail_unless_equals_uint64(b.stat("packets-received"), 50);
+  fail_unless_equals_uint64(b.stat("dropped-malformed"), 0);
+}
+GST_END_TEST
+
+// After stop (close_notify), channels close on both sides and sends are refused and counted.
+GST_START_TEST(test_stop_closes_channels) {
+  Pair pair(kDataOnly, kDataOnly);
+  Side& a = pair.a();
+  Side& b = pair.b();
+  Incoming incoming(b.bin);
+  connect_pair(pair);
+  GObject* channel = create_channel(a.bin, "bye");
+  Recorder local(channel);
+  g_object_unref(channel);
+  fail_unless(wait_open(pair, local));
+  fail_unless(pair.wait_until([&] { return incoming.size() == 1; }));
+  g_signal_emit_by_name(a.bin, "stop");
+  fail_unless(pair.wait_until(
+      [&] { return local.count_closed() == 1 && incoming.at(0).count_closed() == 1; }));
+  local.send_string("after stop");
+  fail_unless_equals_int(local.count_errors(), 1);
+  fail_unless_equals_uint64(a.stat("messages-refused"), 1);
+}
+GST_END_TEST
+
 static Suite* element_datachannel_suite(void) {
   Suite* s = suite_create("element_datachannel");
   TCase* tc = tcase_create("datachannel");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_open_and_strings_both_ways);
+  tcase_add_test(tc, test_binary_unordered_opened_by_other_side);
+  tcase_add_test(tc, test_large_message);
+  tcase_add_test(tc, test_larger_than_max_message_size_refused);
+  tcase_add_test(tc, test_many_channels_and_close_from_either_side);
+  tcase_add_test(tc, test_pre_negotiated_channel);
+  tcase_add_test(tc, test_data_before_connected_refused);
+  tcase_add_test(tc, test_wrong_fingerprint_no_sctp);
+  tcase_add_test(tc, test_media_and_data);
+  tcase_add_test(tc, test_stop_closes_channels);
   suite_add_tcase(s, tc);
   return s;
 }
