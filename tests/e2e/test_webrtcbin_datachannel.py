@@ -175,7 +175,9 @@ class Interop:
 
     def on_data_channel(self, _element, channel, side):
         log(f"[{side}] on-data-channel: {channel.get_property('label')}")
-        GLib.idle_add(self.watch, channel, side)
+        # Here, not later on the main loop: messages may follow this signal at once (both
+        # elements emit it before the channel's first message).
+        self.watch(channel, side)
 
     def create(self, element, side, label, negotiated=False):
         options = None
