@@ -139,19 +139,24 @@ void DataChannelTransport::end(bool everything) {
     entries.assign(waiting, entries_.end());
     entries_.erase(waiting, entries_.end());
   }
+  // From a DTLS state change the elements leave on the shared thread: this may be one of their
+  // own streaming threads (sctpenc's pushes reach the core, which may deliver a state change).
+  const bool now = everything;
   if (session) {
     g_signal_handlers_disconnect_by_data(session->sctpenc, this);
     g_signal_handlers_disconnect_by_data(session->sctpdec, this);
+    // Unlinked at once: the next association links the data path's pads again.
+    GstPad* dec_sink = gst_element_get_static_pad(session->sctpdec, "sink");
+    GstPad* enc_src = gst_element_get_static_pad(session->sctpenc, "src");
+    gst_pad_unlink(endpoint_data_src(endpoint_), dec_sink);
+    gst_pad_unlink(enc_src, endpoint_data_sink(endpoint_));
+    gst_object_unref(dec_sink);
+    gst_object_unref(enc_src);
   }
-  for (auto& entry : entries) remove_send_path(entry);
+  for (auto& entry : entries) remove_send_path(entry, now);
   if (session) {
     GST_INFO_OBJECT(bin_, "SCTP association %u ends", session->association_id);
-    for (GstElement* element : {session->sctpenc, session->sctpdec}) {
-      gst_element_set_locked_state(element, TRUE);
-      gst_element_set_state(element, GST_STATE_NULL);
-      gst_bin_remove(bin_, element);
-      gst_object_unref(element);
-    }
+    drop_elements({session->sctpenc, session->sctpdec}, nullptr, now);
   }
   for (auto& entry : entries) {
     if (data_channel_state(entry->channel) != GST_WEBRTC_DATA_CHANNEL_STATE_CLOSED &&
@@ -309,7 +314,7 @@ bool DataChannelTransport::add_send_path(const std::shared_ptr<Entry>& entry, gu
   return true;
 }
 
-void DataChannelTransport::remove_send_path(const std::shared_ptr<Entry>& entry) {
+void DataChannelTransport::remove_send_path(const std::shared_ptr<Entry>& entry, bool now) {
   GstElement* appsrc = nullptr;
   GstPad* enc_pad = nullptr;
   {
@@ -317,20 +322,41 @@ void DataChannelTransport::remove_send_path(const std::shared_ptr<Entry>& entry)
     appsrc = std::exchange(entry->appsrc, nullptr);
     enc_pad = std::exchange(entry->enc_pad, nullptr);
   }
-  if (appsrc) {
-    gst_element_set_locked_state(appsrc, TRUE);
-    gst_element_set_state(appsrc, GST_STATE_NULL);
-    gst_bin_remove(bin_, appsrc);
-    gst_object_unref(appsrc);
-  }
-  if (enc_pad) {
-    // Releasing the pad resets the outgoing stream (RFC 8831 §6.7): the peer closes its side.
-    if (GstElement* sctpenc = gst_pad_get_parent_element(enc_pad)) {
-      gst_element_release_request_pad(sctpenc, enc_pad);
-      gst_object_unref(sctpenc);
+  if (appsrc || enc_pad)
+    drop_elements(appsrc ? std::vector{appsrc} : std::vector<GstElement*>{}, enc_pad, now);
+}
+
+// Takes the references. The elements go to NULL and leave the bin, then `enc_pad` is released
+// (sctpenc resets its stream: RFC 8831 §6.7, the peer closes its side). `now`, or else on the
+// shared thread: a close or a DTLS state change may come from an element's own streaming thread
+// (a handler of on-buffered-amount-low, on-message-*, or sctpenc's push into the data path), where
+// GStreamer cannot stop that element's task.
+void DataChannelTransport::drop_elements(std::vector<GstElement*> elements, GstPad* enc_pad,
+                                         bool now) {
+  auto drop = [elements, enc_pad](GstBin* bin) {
+    for (GstElement* element : elements) {
+      gst_element_set_locked_state(element, TRUE);
+      gst_element_set_state(element, GST_STATE_NULL);
+      if (GST_OBJECT_PARENT(element) == GST_OBJECT(bin)) gst_bin_remove(bin, element);
+      gst_object_unref(element);
     }
-    gst_object_unref(enc_pad);
+    if (enc_pad) {
+      if (GstElement* sctpenc = gst_pad_get_parent_element(enc_pad)) {
+        gst_element_release_request_pad(sctpenc, enc_pad);
+        gst_object_unref(sctpenc);
+      }
+      gst_object_unref(enc_pad);
+    }
+  };
+  if (now) {
+    drop(bin_);
+    return;
   }
+  auto* bin = GST_BIN(gst_object_ref(bin_));
+  run_on_shared([drop, bin] {
+    drop(bin);
+    gst_object_unref(bin);
+  });
 }
 
 bool DataChannelTransport::push_message(const std::shared_ptr<Entry>& entry, uint32_t ppid,
@@ -442,7 +468,7 @@ void DataChannelTransport::close(GstDtlsTransportDataChannel* channel) {
   data_channel_set_state(channel, GST_WEBRTC_DATA_CHANNEL_STATE_CLOSING);
   // Our outgoing stream is reset (RFC 8831 §6.7); closed comes with the peer's reset of its own
   // (peer_reset).
-  remove_send_path(entry);
+  remove_send_path(entry, false);
 }
 
 void DataChannelTransport::finish_close(const std::shared_ptr<Entry>& entry) {
@@ -454,7 +480,7 @@ void DataChannelTransport::finish_close(const std::shared_ptr<Entry>& entry) {
     entries_.erase(it);
     counted = entry->opening;
   }
-  remove_send_path(entry);
+  remove_send_path(entry, false);
   if (counted) channels_closed_.fetch_add(1);
   data_channel_set_state(entry->channel, GST_WEBRTC_DATA_CHANNEL_STATE_CLOSED);
 }

@@ -88,7 +88,8 @@ class DataChannelTransport : public std::enable_shared_from_this<DataChannelTran
   // open at once). Call with no lock held.
   void open_channel(const std::shared_ptr<Entry>& entry);
   bool add_send_path(const std::shared_ptr<Entry>& entry, guint id);
-  void remove_send_path(const std::shared_ptr<Entry>& entry);
+  void remove_send_path(const std::shared_ptr<Entry>& entry, bool now);
+  void drop_elements(std::vector<GstElement*> elements, GstPad* enc_pad, bool now);
   bool push_message(const std::shared_ptr<Entry>& entry, uint32_t ppid, const uint8_t* data,
                     size_t size, bool count);
   void handle_message(guint stream_id, guint32 ppid, GstBuffer* buffer);

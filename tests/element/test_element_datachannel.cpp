@@ -172,7 +172,8 @@ GST_START_TEST(test_open_and_strings_both_ways) {
               a.describe().c_str(), b.describe().c_str());
   fail_unless(pair.wait_until([&] { return incoming.size() == 1; }), "B heard of no channel");
   Recorder& remote = incoming.at(0);
-  fail_unless_equals_string(remote.label().c_str(), "chat");
+  const std::string remote_label = remote.label();  // gst-check's macro outlives temporaries
+  fail_unless_equals_string(remote_label.c_str(), "chat");
   fail_unless_equals_int(remote.id(), local.id());
   fail_unless_equals_int(remote.state(), GST_WEBRTC_DATA_CHANNEL_STATE_OPEN);
 
@@ -182,8 +183,9 @@ GST_START_TEST(test_open_and_strings_both_ways) {
       pair.wait_until([&] { return remote.count_strings() == 10 && local.count_strings() == 10; }),
       "strings missing: B got %zu, A got %zu", remote.count_strings(), local.count_strings());
   for (int i = 0; i < 10; i++) {
-    fail_unless_equals_string(remote.strings[i].c_str(), ("a→b " + std::to_string(i)).c_str());
-    fail_unless_equals_string(local.strings[i].c_str(), ("b→a " + std::to_string(i)).c_str());
+    const std::string to_b = "a→b " + std::to_string(i), to_a = "b→a " + std::to_string(i);
+    fail_unless_equals_string(remote.strings[i].c_str(), to_b.c_str());
+    fail_unless_equals_string(local.strings[i].c_str(), to_a.c_str());
   }
   fail_unless_equals_uint64(a.stat("messages-sent"), 10);
   fail_unless_equals_uint64(b.stat("messages-received"), 10);
@@ -337,7 +339,8 @@ GST_START_TEST(test_many_channels_and_close_from_either_side) {
   }));
   for (int i = 0; i < kChannels; i++) {
     Recorder& r = in_b.at(static_cast<size_t>(i));
-    fail_unless_equals_string(r.strings[0].c_str(), r.label().c_str());
+    const std::string label = r.label();
+    fail_unless_equals_string(r.strings[0].c_str(), label.c_str());
   }
   // Close: A's even-numbered channels by A, odd-numbered ones by B (the receiving side).
   for (int i = 0; i < kChannels; i++) {
@@ -546,6 +549,118 @@ GST_START_TEST(test_stop_closes_channels) {
 }
 GST_END_TEST
 
+// buffered-amount counts what SCTP has not taken yet and returns to 0; on-buffered-amount-low
+// fires when it falls to the threshold. The channel's options reach the peer through
+// DATA_CHANNEL_OPEN: max-retransmits, priority, protocol.
+GST_START_TEST(test_buffered_amount_and_options) {
+  Pair pair(kDataOnly, kDataOnly);
+  Side& a = pair.a();
+  Side& b = pair.b();
+  Incoming incoming(b.bin);
+  connect_pair(pair);
+  GObject* channel =
+      create_channel(a.bin, "opts",
+                     gst_structure_new("options", "max-retransmits", G_TYPE_INT, 0, "priority",
+                                       GST_TYPE_WEBRTC_PRIORITY_TYPE, GST_WEBRTC_PRIORITY_TYPE_HIGH,
+                                       "protocol", G_TYPE_STRING, "chat-v1", nullptr));
+  fail_unless(channel != nullptr);
+  Recorder local(channel);
+  g_object_unref(channel);
+  fail_unless(wait_open(pair, local));
+  fail_unless(pair.wait_until([&] { return incoming.size() == 1; }));
+  Recorder& remote = incoming.at(0);
+  gint retransmits = -2, lifetime = -2, priority = 0;
+  gchar* protocol = nullptr;
+  g_object_get(remote.channel, "max-retransmits", &retransmits, "max-packet-lifetime", &lifetime,
+               "priority", &priority, "protocol", &protocol, nullptr);
+  fail_unless_equals_int(retransmits, 0);
+  fail_unless_equals_int(lifetime, -1);
+  fail_unless_equals_int(priority, GST_WEBRTC_PRIORITY_TYPE_HIGH);
+  fail_unless_equals_string(protocol, "chat-v1");
+  g_free(protocol);
+
+  g_object_set(local.channel, "buffered-amount-low-threshold", G_GUINT64_CONSTANT(1000), nullptr);
+  for (int i = 0; i < 20; i++)
+    local.send_data(std::vector<uint8_t>(60000, static_cast<uint8_t>(i)));
+  fail_unless(pair.wait_until([&] {
+    guint64 amount = 1;
+    g_object_get(local.channel, "buffered-amount", &amount, nullptr);
+    std::lock_guard lock(local.mutex);
+    return amount == 0 && local.low >= 1;
+  }),
+              "buffered-amount never drained or on-buffered-amount-low never came");
+}
+GST_END_TEST
+
+// Handlers may act on the bin from the threads signals come from: close a channel from its
+// on-buffered-amount-low (the appsrc's streaming thread) and stop the bin from on-message-string
+// (sctpdec's streaming thread). Neither may deadlock or try to stop a task from itself.
+GST_START_TEST(test_actions_from_channel_handlers) {
+  Pair pair(kDataOnly, kDataOnly);
+  Side& a = pair.a();
+  Side& b = pair.b();
+  Incoming incoming(b.bin);
+  connect_pair(pair);
+  GObject* channel = create_channel(a.bin, "handlers");
+  Recorder local(channel);
+  g_object_unref(channel);
+  fail_unless(wait_open(pair, local));
+  fail_unless(pair.wait_until([&] { return incoming.size() == 1; }));
+  g_signal_connect(local.channel, "on-buffered-amount-low",
+                   G_CALLBACK(+[](GObject* c, gpointer) { g_signal_emit_by_name(c, "close"); }),
+                   nullptr);
+  local.send_string("first");
+  fail_unless(pair.wait_until([&] { return local.count_closed() == 1; }),
+              "closing from on-buffered-amount-low did not close (state %d)", local.state());
+
+  GObject* second = create_channel(a.bin, "bye");
+  Recorder bye(second);
+  g_object_unref(second);
+  fail_unless(wait_open(pair, bye));
+  fail_unless(pair.wait_until([&] { return incoming.size() == 2; }));
+  g_signal_connect(incoming.at(1).channel, "on-message-string",
+                   G_CALLBACK(+[](GObject*, const char*, GstElement* bin) {
+                     g_signal_emit_by_name(bin, "stop");
+                   }),
+                   b.bin);
+  bye.send_string("bye");
+  fail_unless(pair.wait_both(kClosed), "not closed after stop from a handler:\n%s\n%s",
+              a.describe().c_str(), b.describe().c_str());
+  fail_unless(pair.wait_until([&] { return bye.count_closed() == 1; }));
+}
+GST_END_TEST
+
+// ready-state stays connecting until the peer's DATA_CHANNEL_ACK: here the peer refuses our
+// OPEN because the stream is already in use on its side (its pre-negotiated channel id 1; A, the
+// DTLS server, picks 1 for its first channel). The refusal is counted (dcep-malformed) and the
+// channel never opens: a send on it is refused.
+GST_START_TEST(test_open_waits_for_ack) {
+  Pair pair(kDataOnly, kDataOnly);
+  Side& a = pair.a();
+  Side& b = pair.b();
+  Incoming incoming(b.bin);
+  connect_pair(pair);
+  GObject* taken = create_channel(b.bin, "taken",
+                                  gst_structure_new("options", "negotiated", G_TYPE_BOOLEAN, TRUE,
+                                                    "id", G_TYPE_INT, 1, nullptr));
+  fail_unless(taken != nullptr);
+  Recorder b_taken(taken);
+  g_object_unref(taken);
+  fail_unless(wait_open(pair, b_taken));
+  GObject* channel = create_channel(a.bin, "refused");
+  Recorder local(channel);
+  g_object_unref(channel);
+  fail_unless(pair.wait_until([&] { return b.stat("dcep-malformed") == 1; }),
+              "B did not refuse the OPEN on its stream in use");
+  fail_unless_equals_int(local.id(), 1);
+  pair.settle(300 * 1000);
+  fail_unless_equals_int(local.state(), GST_WEBRTC_DATA_CHANNEL_STATE_CONNECTING);
+  fail_unless_equals_int(incoming.size(), 0);
+  local.send_string("not yet");
+  fail_unless_equals_int(local.count_errors(), 1);
+}
+GST_END_TEST
+
 static Suite* element_datachannel_suite(void) {
   Suite* s = suite_create("element_datachannel");
   TCase* tc = tcase_create("datachannel");
@@ -560,6 +675,9 @@ static Suite* element_datachannel_suite(void) {
   tcase_add_test(tc, test_wrong_fingerprint_no_sctp);
   tcase_add_test(tc, test_media_and_data);
   tcase_add_test(tc, test_stop_closes_channels);
+  tcase_add_test(tc, test_buffered_amount_and_options);
+  tcase_add_test(tc, test_actions_from_channel_handlers);
+  tcase_add_test(tc, test_open_waits_for_ack);
   suite_add_tcase(s, tc);
   return s;
 }

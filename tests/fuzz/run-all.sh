@@ -16,7 +16,7 @@ fi
 builddir=$1
 seconds=$2
 here=$(cd "$(dirname "$0")" && pwd)
-targets="fuzz_classifier fuzz_srtp_unprotect fuzz_fingerprint fuzz_pem fuzz_dtls_ingest fuzz_dtls_connected"
+targets="fuzz_classifier fuzz_srtp_unprotect fuzz_fingerprint fuzz_pem fuzz_dtls_ingest fuzz_dtls_connected fuzz_dcep"
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/dtlstransport-fuzz.XXXXXX") || exit 2
 trap 'rm -rf "$scratch"' EXIT INT TERM
