@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "datachannel/sctp_transport.h"
 #include "datapath/endpoint.h"
@@ -67,6 +68,14 @@ struct BinImpl {
   IdentityWatch identity;
   // sdp/: the offer create-sdp-offer made, until apply-sdp-answer reads the answer to it.
   std::string local_offer;
+  // sdp/: a data channel has been created (create-data-channel): our offers carry m=application
+  // from then on (webrtcbin's rule).
+  bool data_channel_created = false;
+  // sdp/: whether the remote description applied last (answer-sdp-offer, apply-sdp-answer)
+  // negotiated data channels (an m=application section taken on both sides); unset while no
+  // description was applied. FALSE: the SCTP association is not started (RFC 8841: no section,
+  // no association).
+  std::optional<bool> sdp_data_channels;
   // Warnings given while the element had no bus (properties set before it joined a pipeline,
   // e.g. in a gst-launch line): posted on the bus at NULL→READY. At most kMaxUnposted are kept.
   std::vector<std::string> unposted_warnings;

@@ -141,14 +141,21 @@ void on_dtls_state(GstDtlsTransportBin* self, dt::DtlsState state, dt::FailureRe
   // The SCTP association of the data channels lives exactly as long as this DTLS connection.
   if (state == dt::DtlsState::Connected) {
     SctpConfig config;
+    bool refused_by_sdp = false;
     {
       BinImpl& impl = impl_of(self);
       std::lock_guard lock(impl.lock);
       config.local_port = impl.settings.sctp_port;
       config.remote_port = impl.settings.remote_sctp_port;
       config.max_message_size = impl.settings.max_message_size;
+      refused_by_sdp = impl.sdp_data_channels == false;
     }
-    impl_of(self).data_channels->start(config, endpoint_info(self->endpoint).role);
+    // A peer whose description has no data channels gets no SCTP packet: webrtcbin, for one,
+    // fails its receive path on DTLS application data it has no SCTP transport for.
+    if (refused_by_sdp)
+      GST_INFO_OBJECT(self, "no m=application section negotiated: no SCTP association");
+    else
+      impl_of(self).data_channels->start(config, endpoint_info(self->endpoint).role);
   } else if (state == dt::DtlsState::Failed || state == dt::DtlsState::Closed) {
     impl_of(self).data_channels->end();
   }
@@ -238,6 +245,11 @@ GstDtlsTransportDataChannel* action_create_data_channel(GstDtlsTransportBin* sel
   }
   GstDtlsTransportDataChannel* channel = nullptr;
   if (error.empty()) channel = impl_of(self).data_channels->create_channel(o, error);
+  if (channel) {
+    BinImpl& impl = impl_of(self);
+    std::lock_guard lock(impl.lock);
+    impl.data_channel_created = true;
+  }
   if (!channel) warn(self, "create-data-channel '%s' refused: %s", o.label.c_str(), error.c_str());
   return channel;
 }

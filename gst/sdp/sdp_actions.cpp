@@ -1,6 +1,7 @@
 #include "sdp_actions.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,15 @@ const char* role_name(GstDtlsTransportBinRole role) {
                                                       : "auto";
 }
 
+// Our side of an m=application section (RFC 8841): our SCTP port (sctp-port), and the largest
+// message we accept (a constant: what the bin is tested to receive). Call with impl.lock held.
+SctpParameters local_sctp(const BinImpl& impl) {
+  SctpParameters out;
+  out.port = impl.settings.sctp_port;
+  out.max_message_size = kLocalMaxMessageSize;
+  return out;
+}
+
 // What we say about ourselves; an error before there is a certificate.
 dt::Result<LocalParameters> local_parameters(GstDtlsTransportBin* self, SdpSetup setup) {
   LocalParameters local;
@@ -38,6 +48,8 @@ dt::Result<LocalParameters> local_parameters(GstDtlsTransportBin* self, SdpSetup
     local.fingerprint = impl.settings.certificate->fingerprint().to_string();
     local.ufrag = impl.settings.local_ufrag;
     local.pwd = impl.settings.local_pwd;
+    local.sctp = local_sctp(impl);
+    local.data_channels = impl.data_channel_created;
   }
   if (ice) {
     local.ufrag = ice->local_ufrag();
@@ -77,10 +89,23 @@ std::string joined_fingerprints(const RemoteTransport& t) {
 // Sets what a checked remote description says, through the element's properties (so notifies,
 // late-value warnings and the run see it as if the application had set them).
 void apply_remote(GstDtlsTransportBin* self, const char* action, const RemoteTransport& t,
-                  GstDtlsTransportBinRole remote_role, bool controlling, GstCaps* pt_map) {
+                  GstDtlsTransportBinRole remote_role, bool controlling, GstCaps* pt_map,
+                  const std::optional<SctpParameters>& sctp) {
   g_object_set(self, "ice-controlling", controlling, "remote-role", remote_role,
                "remote-fingerprints", joined_fingerprints(t).c_str(), "remote-ice-ufrag",
                t.ufrag.c_str(), "remote-ice-pwd", t.pwd.c_str(), "pt-map", pt_map, nullptr);
+  {
+    BinImpl& impl = impl_of(self);
+    std::lock_guard lock(impl.lock);
+    impl.sdp_data_channels = sctp.has_value();
+  }
+  if (sctp) {
+    // RFC 8841 §6.1: 0 is "any size", as the property's 0; beyond 4 GiB is no limit either.
+    const guint size = static_cast<guint>(std::min<guint64>(sctp->max_message_size, G_MAXUINT));
+    g_object_set(self, "remote-sctp-port", sctp->port, "max-message-size", size, nullptr);
+    GST_INFO_OBJECT(self, "%s: data channels: remote SCTP port %u, max-message-size %u", action,
+                    sctp->port, size);
+  }
   // A description lists all the candidates known so far: those already given (trickled, or in
   // an earlier description) are not given twice.
   std::vector<std::string> known;
@@ -168,7 +193,7 @@ gchar* sdp_answer_offer(GstDtlsTransportBin* self, const gchar* offer_text, cons
     impl.local_offer.clear();
   }
   // RFC 8445 §6.1.1: the answerer is controlled, unless the offerer is ICE lite.
-  apply_remote(self, kAction, t, *remote_role, t.ice_lite, answer->pt_map);
+  apply_remote(self, kAction, t, *remote_role, t.ice_lite, answer->pt_map, answer->remote_sctp);
   GST_INFO_OBJECT(self, "%s: parse and answer in %" G_GINT64_FORMAT " us", kAction,
                   g_get_monotonic_time() - begin);
   return g_strdup(answer->text.c_str());
@@ -205,13 +230,14 @@ gboolean sdp_apply_answer(GstDtlsTransportBin* self, const gchar* answer_text) {
     warn(self, "%s refused: %s", kAction, remote_role.error().message.c_str());
     return FALSE;
   }
-  auto pt_map = read_answer(offer, *answer);
+  std::optional<SctpParameters> sctp;
+  auto pt_map = read_answer(offer, *answer, &sctp);
   if (!pt_map) {
     warn(self, "%s refused: %s", kAction, pt_map.error().message.c_str());
     return FALSE;
   }
   // We offered: controlling, unless the answerer is ICE lite (then we stay controlling too).
-  apply_remote(self, kAction, t, *remote_role, TRUE, *pt_map);
+  apply_remote(self, kAction, t, *remote_role, TRUE, *pt_map, sctp);
   gst_caps_unref(*pt_map);
   return TRUE;
 }

@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "sdp_application.h"
 #include "sdp_codecs.h"
 #include "text.hpp"
 
@@ -87,7 +88,8 @@ void add_rejected(GstSDPMessage* answer, const GstSDPMedia* offered, const Local
 Answer::Answer(Answer&& other) noexcept
     : text(std::move(other.text)),
       pt_map(std::exchange(other.pt_map, nullptr)),
-      rejected(std::move(other.rejected)) {}
+      rejected(std::move(other.rejected)),
+      remote_sctp(other.remote_sctp) {}
 
 Answer& Answer::operator=(Answer&& other) noexcept {
   if (this != &other) {
@@ -95,6 +97,7 @@ Answer& Answer::operator=(Answer&& other) noexcept {
     text = std::move(other.text);
     pt_map = std::exchange(other.pt_map, nullptr);
     rejected = std::move(other.rejected);
+    remote_sctp = other.remote_sctp;
   }
   return *this;
 }
@@ -105,7 +108,10 @@ Answer::~Answer() {
 
 dt::Result<Answer> make_answer(const RemoteDescription& offer, const GstCaps* codecs,
                                const LocalParameters& local) {
-  if (dt::Status ok = check_codec_list(codecs, false); !ok) return ok.error();
+  // No codecs is a data-only answer; codecs given must be right.
+  const dt::Status codecs_ok = check_codec_list(codecs, false);
+  const bool no_codecs = !codecs || gst_caps_is_empty(codecs);
+  if (!codecs_ok && !no_codecs) return codecs_ok.error();
   const GstSDPMessage* remote = offer.message.get();
   SdpMessagePtr message = new_local_message();
   Answer out;
@@ -114,6 +120,7 @@ dt::Result<Answer> make_answer(const RemoteDescription& offer, const GstCaps* co
   std::vector<std::string> offered_codecs;  // for the no-common-codec error
   bool transport_written = false;
   bool any_taken = false;
+  bool rtp_offered = false;
 
   const guint n = gst_sdp_message_medias_len(remote);
   for (guint i = 0; i < n; ++i) {
@@ -127,14 +134,47 @@ dt::Result<Answer> make_answer(const RemoteDescription& offer, const GstCaps* co
       reject("rejected in the offer (port 0)");
       continue;
     }
-    if (!is_dtls_srtp(offered)) {
-      reject(std::string("protocol ") + dt::abbreviate(gst_sdp_media_get_proto(offered)) +
-             " is not RTP over DTLS-SRTP (UDP/TLS/RTP/SAVPF); data channels (SCTP) are not "
-             "supported");
-      continue;
-    }
     if (any_taken && !in_bundle(offer, offered)) {
       reject("not in the offer's BUNDLE group, and this transport carries one 5-tuple");
+      continue;
+    }
+    if (is_application_section(offered)) {
+      if (out.remote_sctp) {
+        reject("a second m=application section: data channels share one SCTP association");
+        continue;
+      }
+      auto sctp = read_application_section(offered, where);
+      if (!sctp) {
+        out.rejected.push_back(sctp.error().message);
+        add_rejected(message.get(), offered);
+        continue;
+      }
+      out.remote_sctp = *sctp;
+      // RFC 8841 §5, §6: our own SCTP port and the largest message we accept.
+      GstSDPMedia* media = nullptr;
+      gst_sdp_media_new(&media);
+      set_default_address(media, local);
+      add_application_section(media, local.sctp);
+      if (const gchar* mid = gst_sdp_media_get_attribute_val(offered, "mid")) {
+        gst_sdp_media_add_attribute(media, "mid", mid);
+        taken_mids.emplace_back(mid);
+      }
+      add_local_transport(media, local, !transport_written, false);
+      transport_written = true;
+      gst_sdp_message_add_media(message.get(), media);
+      gst_sdp_media_free(media);
+      any_taken = true;
+      continue;
+    }
+    if (!is_dtls_srtp(offered)) {
+      reject(std::string("protocol ") + dt::abbreviate(gst_sdp_media_get_proto(offered)) +
+             " is neither RTP over DTLS-SRTP (UDP/TLS/RTP/SAVPF) nor data channels "
+             "(UDP/DTLS/SCTP)");
+      continue;
+    }
+    rtp_offered = true;
+    if (no_codecs) {
+      reject("no codecs given (codecs NULL and pt-map empty): media is not taken");
       continue;
     }
     // The offered formats we take, in the offer's order (its preference, RFC 3264 §6.1).
@@ -216,6 +256,10 @@ dt::Result<Answer> make_answer(const RemoteDescription& offer, const GstCaps* co
     any_taken = true;
   }
   if (!any_taken) {
+    if (!rtp_offered)
+      return dt::Error{"nothing we can take: " +
+                       dt::abbreviate(dt::join_list(out.rejected, "; "), 512)};
+    if (no_codecs) return codecs_ok.error();
     std::vector<std::string> wanted;
     for (guint c = 0; c < gst_caps_get_size(codecs); ++c)
       wanted.push_back(codec_name(gst_caps_get_structure(codecs, c)));

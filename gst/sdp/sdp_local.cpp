@@ -39,13 +39,14 @@ void set_default_address(GstSDPMedia* media, const LocalParameters& local) {
   gst_sdp_media_add_connection(media, "IN", v6 ? "IP6" : "IP4", address.c_str(), 0, 0);
 }
 
-void add_local_transport(GstSDPMedia* media, const LocalParameters& local, bool with_candidates) {
+void add_local_transport(GstSDPMedia* media, const LocalParameters& local, bool with_candidates,
+                         bool rtcp_mux) {
   gst_sdp_media_add_attribute(media, "ice-ufrag", local.ufrag.c_str());
   gst_sdp_media_add_attribute(media, "ice-pwd", local.pwd.c_str());
   gst_sdp_media_add_attribute(media, "ice-options", "trickle");
   gst_sdp_media_add_attribute(media, "fingerprint", local.fingerprint.c_str());
   gst_sdp_media_add_attribute(media, "setup", sdp_setup_name(local.setup));
-  gst_sdp_media_add_attribute(media, "rtcp-mux", "");
+  if (rtcp_mux) gst_sdp_media_add_attribute(media, "rtcp-mux", "");
   if (!with_candidates) return;
   for (const auto& line : local.candidates) {
     std::string value = line;

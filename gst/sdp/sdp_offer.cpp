@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "sdp_application.h"
 #include "sdp_codecs.h"
 #include "text.hpp"
 
@@ -37,9 +38,13 @@ void release(std::vector<GstCaps*>& list) {
 }  // namespace
 
 dt::Result<std::string> make_offer(const GstCaps* codecs, const LocalParameters& local) {
-  if (dt::Status ok = check_codec_list(codecs, true); !ok) return ok.error();
+  const bool data_only = local.data_channels && (!codecs || gst_caps_is_empty(codecs));
+  if (data_only) codecs = nullptr;
+  if (dt::Status ok = data_only ? dt::Status{} : check_codec_list(codecs, true); !ok)
+    return ok.error();
+  const guint n_codecs = codecs ? gst_caps_get_size(codecs) : 0;
   // Payload types are unique across the offer: received RTP is demultiplexed by them.
-  for (guint i = 0; i < gst_caps_get_size(codecs); ++i) {
+  for (guint i = 0; i < n_codecs; ++i) {
     gint pt = -1;
     gst_structure_get_int(gst_caps_get_structure(codecs, i), "payload", &pt);
     for (guint j = 0; j < i; ++j) {
@@ -52,7 +57,7 @@ dt::Result<std::string> make_offer(const GstCaps* codecs, const LocalParameters&
     }
   }
   std::vector<std::string> kinds;
-  for (guint i = 0; i < gst_caps_get_size(codecs); ++i) {
+  for (guint i = 0; i < n_codecs; ++i) {
     const std::string kind = gst_structure_get_string(gst_caps_get_structure(codecs, i), "media");
     if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) kinds.push_back(kind);
   }
@@ -63,7 +68,7 @@ dt::Result<std::string> make_offer(const GstCaps* codecs, const LocalParameters&
     group += " " + mid;
     GstSDPMedia* media = nullptr;
     gst_sdp_media_new(&media);
-    for (guint i = 0; i < gst_caps_get_size(codecs); ++i) {
+    for (guint i = 0; i < n_codecs; ++i) {
       const GstStructure* s = gst_caps_get_structure(codecs, i);
       if (kinds[k] == gst_structure_get_string(s, "media")) add_codec(media, s);
     }
@@ -76,11 +81,26 @@ dt::Result<std::string> make_offer(const GstCaps* codecs, const LocalParameters&
     gst_sdp_message_add_media(message.get(), media);
     gst_sdp_media_free(media);
   }
+  if (local.data_channels) {
+    // RFC 8841 §5, §6; RFC 8829 §5.2.1: after the media, BUNDLEd, no a=rtcp-mux nor direction.
+    const std::string mid = std::to_string(kinds.size());
+    group += " " + mid;
+    GstSDPMedia* media = nullptr;
+    gst_sdp_media_new(&media);
+    set_default_address(media, local);
+    add_application_section(media, local.sctp);
+    gst_sdp_media_add_attribute(media, "mid", mid.c_str());
+    add_local_transport(media, local, kinds.empty(), false);
+    gst_sdp_message_add_media(message.get(), media);
+    gst_sdp_media_free(media);
+  }
   gst_sdp_message_add_attribute(message.get(), "group", group.c_str());
   return message_text(message.get());
 }
 
-dt::Result<GstCaps*> read_answer(const std::string& offer_text, const RemoteDescription& answer) {
+dt::Result<GstCaps*> read_answer(const std::string& offer_text, const RemoteDescription& answer,
+                                 std::optional<SctpParameters>* sctp) {
+  sctp->reset();
   auto parsed = parse_remote_description(offer_text);
   if (!parsed) return dt::Error{"our offer no longer parses: " + parsed.error().message};
   const GstSDPMessage* offer = parsed->message.get();
@@ -105,6 +125,14 @@ dt::Result<GstCaps*> read_answer(const std::string& offer_text, const RemoteDesc
       return fail(where + " answers our mid " + (our_mid ? our_mid : "(none)") +
                   " (RFC 3264 §6: the sections answer ours in order)");
     if (gst_sdp_media_get_port(theirs) == 0 && !has_attribute(theirs, "bundle-only")) continue;
+    if (is_application_section(ours)) {
+      if (!is_application_section(theirs))
+        return fail(where + " answers our m=application section (RFC 3264 §6: same media)");
+      auto parameters = read_application_section(theirs, where);
+      if (!parameters) return fail(parameters.error().message);
+      *sctp = *parameters;
+      continue;
+    }
     if (!has_attribute(theirs, "rtcp-mux"))
       return fail(where +
                   " has no a=rtcp-mux: this transport multiplexes RTP and RTCP on one component "
@@ -126,7 +154,7 @@ dt::Result<GstCaps*> read_answer(const std::string& offer_text, const RemoteDesc
     release(answered);
     if (!any) return fail(where + " takes no codec we offered (no common codec; RFC 3264 §6.1)");
   }
-  if (gst_caps_is_empty(pt_map))
+  if (gst_caps_is_empty(pt_map) && !*sctp)
     return fail("the answer rejects every m= section (port 0): no common codec");
   return pt_map;
 }
