@@ -146,7 +146,7 @@ dt::Result<Answer> make_answer(const RemoteDescription& offer, const GstCaps* co
       auto sctp = read_application_section(offered, where);
       if (!sctp) {
         out.rejected.push_back(sctp.error().message);
-        add_rejected(message.get(), offered);
+        add_rejected(message.get(), offered, local);
         continue;
       }
       out.remote_sctp = *sctp;

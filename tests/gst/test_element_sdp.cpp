@@ -418,7 +418,7 @@ TEST(Sdp, RejectedSectionCarriesTransportAttributesButNoCandidates) {
   EXPECT_EQ(a.attribute(0, "mid"), "a1");
   EXPECT_EQ(gst_sdp_media_get_port(a.media(0)), 0u) << "no audio codec given: rejected";
   EXPECT_NE(gst_sdp_media_get_port(a.media(1)), 0u);
-  EXPECT_STREQ(gst_sdp_message_get_attribute_val(a.message, "group"), "BUNDLE v1");
+  EXPECT_STREQ(gst_sdp_message_get_attribute_val(a.message, "group"), "BUNDLE v1 d1");
   EXPECT_EQ(a.attribute(0, "inactive"), "");
   EXPECT_EQ(a.attribute(0, "fingerprint"), string_property(b.bin(), "local-fingerprint"));
   EXPECT_EQ(a.attribute(0, "ice-ufrag"), string_property(b.bin(), "local-ice-ufrag"));
