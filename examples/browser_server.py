@@ -138,7 +138,10 @@ class Session:
         structure = caps.get_structure(0)
         name = (structure.get_string("encoding-name") or "").upper()
         chain = RECEIVERS.get(name)
-        description = f"{chain} ! fakesink sync=false name=sink" if chain else "fakesink"
+        # async=false: a sink added while the pipeline changes state must not wait for a preroll
+        # on this streaming thread (it also carries the ICE consent answers).
+        description = (f"{chain} ! fakesink sync=false async=false name=sink" if chain
+                       else "fakesink async=false")
         receiver = Gst.parse_bin_from_description(description, True)
         if chain:
             self.decoded.setdefault(name, 0)

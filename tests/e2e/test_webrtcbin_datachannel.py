@@ -120,7 +120,7 @@ class Interop:
         if pad.get_direction() != Gst.PadDirection.SRC:
             return
         tail = Gst.parse_bin_from_description(
-            "rtpvp8depay ! vp8dec ! fakesink name=theirs signal-handoffs=true sync=false", True)
+            "rtpvp8depay ! vp8dec ! fakesink name=theirs signal-handoffs=true sync=false async=false", True)
         tail.get_by_name("theirs").connect("handoff", self.on_frame, "webrtcbin")
         self.wpipe.add(tail)
         tail.sync_state_with_parent()

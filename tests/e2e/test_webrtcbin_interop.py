@@ -142,7 +142,7 @@ class Interop:
             GLib.idle_add(self.finish, False, f"{side}: RTP of an unexpected kind: {caps}")
             return
         tail = Gst.parse_bin_from_description(
-            DECODERS[name] + " ! fakesink name=count signal-handoffs=true sync=false", True)
+            DECODERS[name] + " ! fakesink name=count signal-handoffs=true sync=false async=false", True)
         tail.get_by_name("count").connect("handoff", self.on_frame, (side, KINDS[name]))
         pipe.add(tail)
         tail.sync_state_with_parent()

@@ -193,7 +193,7 @@ class Endpoint:
             self.errors.append(f"webrtcbin src pad with unexpected caps {caps.to_string()}")
             return
         tail = Gst.parse_bin_from_description(
-            chains[name] + " ! fakesink name=decoded signal-handoffs=true sync=false", True)
+            chains[name] + " ! fakesink name=decoded signal-handoffs=true sync=false async=false", True)
         tail.get_by_name("decoded").connect("handoff", self.on_decoded, name)
         self.pipeline.add(tail)
         tail.sync_state_with_parent()
