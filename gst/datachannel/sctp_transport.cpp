@@ -62,8 +62,14 @@ struct DataChannelTransport::Entry {
   GstElement* appsrc = nullptr;                    // the send path, while open
   GstPad* enc_pad = nullptr;                       // sctpenc's sink_<id>
   bool opening = false;                            // open_channel begun
+  // Negotiated channels: messages the peer sent on the stream before this side's association
+  // came up (the peer may send as soon as its side is up), with their PPIDs; delivered in order
+  // once the channel is open. `early_done` once delivered: later messages go straight through.
+  std::vector<std::pair<guint32, GstBuffer*>> early;
+  bool early_done = false;
   ~Entry() {
     if (channel) g_object_unref(channel);
+    for (auto& [ppid, buffer] : early) gst_buffer_unref(buffer);
   }
 };
 
@@ -302,6 +308,23 @@ void DataChannelTransport::open_channel(const std::shared_ptr<Entry>& entry) {
   channels_opened_.fetch_add(1);
   if (options.negotiated) {
     data_channel_set_state(entry->channel, GST_WEBRTC_DATA_CHANNEL_STATE_OPEN);
+    // What arrived before the channel was open, in order; until `early_done` new messages queue
+    // behind it (hold_early).
+    for (;;) {
+      std::vector<std::pair<guint32, GstBuffer*>> batch;
+      {
+        std::lock_guard lock(lock_);
+        if (entry->early.empty()) {
+          entry->early_done = true;
+          break;
+        }
+        batch.swap(entry->early);
+      }
+      for (auto& [ppid, buffer] : batch) {
+        deliver(entry, ppid, buffer);
+        gst_buffer_unref(buffer);
+      }
+    }
     return;
   }
   dt::DcepOpen open;
@@ -568,14 +591,38 @@ void DataChannelTransport::handle_message(guint stream_id, guint32 ppid, GstBuff
     handle_dcep(stream_id, buffer);
     return;
   }
+  if (hold_early(stream_id, ppid, buffer)) return;
   auto entry = find_id(stream_id);
   if (!entry) {
     GST_DEBUG_OBJECT(bin_, "message on stream %u with no data channel: dropped", stream_id);
     return;
   }
+  deliver(entry, ppid, buffer);
+}
+
+bool DataChannelTransport::hold_early(guint stream_id, guint32 ppid, GstBuffer* buffer) {
+  // At most this many per channel (the peer's first burst); more are dropped as before.
+  constexpr size_t kMaxEarly = 256;
+  std::lock_guard lock(lock_);
+  for (auto& entry : entries_) {
+    if (entry->early_done || data_channel_id(entry->channel) != static_cast<int>(stream_id) ||
+        !data_channel_options(entry->channel).negotiated)
+      continue;
+    if (entry->early.size() >= kMaxEarly) return false;
+    GST_DEBUG_OBJECT(bin_, "stream %u: message before the negotiated channel is open: held",
+                     stream_id);
+    entry->early.emplace_back(ppid, gst_buffer_ref(buffer));
+    return true;
+  }
+  return false;
+}
+
+void DataChannelTransport::deliver(const std::shared_ptr<Entry>& entry, guint32 ppid,
+                                   GstBuffer* buffer) {
+  const int stream_id = data_channel_id(entry->channel);
   GstMapInfo map;
   if (!gst_buffer_map(buffer, &map, GST_MAP_READ)) return;
-  GST_LOG_OBJECT(bin_, "stream %u: message of %zu bytes, ppid %u", stream_id, map.size, ppid);
+  GST_LOG_OBJECT(bin_, "stream %d: message of %zu bytes, ppid %u", stream_id, map.size, ppid);
   const bool empty = ppid == static_cast<uint32_t>(dt::Ppid::StringEmpty) ||
                      ppid == static_cast<uint32_t>(dt::Ppid::BinaryEmpty);
   const size_t size = empty ? 0 : map.size;

@@ -93,6 +93,10 @@ class DataChannelTransport : public std::enable_shared_from_this<DataChannelTran
   bool push_message(const std::shared_ptr<Entry>& entry, uint32_t ppid, const uint8_t* data,
                     size_t size, bool count);
   void handle_message(guint stream_id, guint32 ppid, GstBuffer* buffer);
+  // A message on the stream of a negotiated channel not yet open (or whose early messages are
+  // not yet delivered): kept for open_channel. False when there is none (or too many kept).
+  bool hold_early(guint stream_id, guint32 ppid, GstBuffer* buffer);
+  void deliver(const std::shared_ptr<Entry>& entry, guint32 ppid, GstBuffer* buffer);
   void handle_dcep(guint stream_id, GstBuffer* buffer);
   void peer_reset(guint stream_id);
   std::shared_ptr<Entry> find(GstDtlsTransportDataChannel* channel);

@@ -461,6 +461,41 @@ GST_START_TEST(test_pre_negotiated_channel) {
 }
 GST_END_TEST
 
+// A negotiated channel's peer may send as soon as its own side is open: what arrives before this
+// side has opened the channel is kept and delivered in order once it is open, never dropped.
+// Each side sends from its on-open handler and then holds the shared thread (where the other
+// side's channel would open) for a moment, so whichever opens first sends to one not yet open.
+GST_START_TEST(test_negotiated_channel_keeps_messages_sent_before_it_opens) {
+  Pair pair(kDataOnly, kDataOnly);
+  auto options = [] {
+    return gst_structure_new("options", "negotiated", G_TYPE_BOOLEAN, TRUE, "id", G_TYPE_INT, 9,
+                             nullptr);
+  };
+  GObject* ca = create_channel(pair.a().bin, "neg", options());
+  GObject* cb = create_channel(pair.b().bin, "neg", options());
+  fail_unless(ca != nullptr && cb != nullptr);
+  Recorder ra(ca), rb(cb);
+  for (GObject* channel : {ca, cb})
+    g_signal_connect(channel, "on-open", G_CALLBACK(+[](GObject* c, gpointer) {
+                       for (const char* text : {"one", "two", "three"})
+                         g_signal_emit_by_name(c, "send-string", text);
+                       g_usleep(300 * 1000);
+                     }),
+                     nullptr);
+  g_object_unref(ca);
+  g_object_unref(cb);
+  connect_pair(pair);
+  fail_unless(pair.wait_until([&] { return ra.count_strings() >= 3 && rb.count_strings() >= 3; }),
+              "received: A %zu, B %zu of 3", ra.count_strings(), rb.count_strings());
+  for (Recorder* r : {&ra, &rb}) {
+    std::lock_guard lock(r->mutex);
+    fail_unless_equals_int(r->strings.size(), 3);
+    fail_unless_equals_string(r->strings[0].c_str(), "one");
+    fail_unless_equals_string(r->strings[2].c_str(), "three");
+  }
+}
+GST_END_TEST
+
 // Documented: a channel created before DTLS is connected waits in `connecting`; a send then is
 // refused (on-error, nothing queued); once connected it opens and works.
 GST_START_TEST(test_data_before_connected_refused) {
@@ -712,6 +747,7 @@ static Suite* element_datachannel_suite(void) {
   tcase_add_test(tc, test_larger_than_max_message_size_refused);
   tcase_add_test(tc, test_many_channels_and_close_from_either_side);
   tcase_add_test(tc, test_pre_negotiated_channel);
+  tcase_add_test(tc, test_negotiated_channel_keeps_messages_sent_before_it_opens);
   tcase_add_test(tc, test_data_before_connected_refused);
   tcase_add_test(tc, test_wrong_fingerprint_no_sctp);
   tcase_add_test(tc, test_media_and_data);
