@@ -51,7 +51,7 @@ REQUIRED = {
     "openssl35": ("core",),
     "srtp-openssl": ("core",),
     "fuzz": ("fuzz_classifier", "fuzz_srtp_unprotect", "fuzz_fingerprint", "fuzz_pem",
-             "fuzz_dtls_ingest", "fuzz_dtls_connected"),
+             "fuzz_dtls_ingest", "fuzz_dtls_connected", "fuzz_dcep"),
     "bench": ("quick",),
 }
 # The steps TEST_QUICK=1 leaves out.

@@ -21,7 +21,7 @@ SUMMARIZE = None  # set from argv
 PROJECT = "gst-dtlstransport"
 LAST_LINE = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) skipped$")
 FUZZ_TARGETS = ("fuzz_classifier", "fuzz_srtp_unprotect", "fuzz_fingerprint", "fuzz_pem",
-                "fuzz_dtls_ingest", "fuzz_dtls_connected")
+                "fuzz_dtls_ingest", "fuzz_dtls_connected", "fuzz_dcep")
 
 
 def gtest_xml(cases):
