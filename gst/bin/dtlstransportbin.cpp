@@ -127,6 +127,39 @@ void on_dtls_reconnected(GstDtlsTransportBin* self) {
   notify(self, PROP_REMOTE_CERTIFICATE);
 }
 
+// Starts the SCTP association of the data channels on a connected DTLS transport when they are
+// wanted and it does not run yet. Wanted: when a description was applied through the SDP actions,
+// exactly when it negotiated an m=application section on both sides (RFC 8841: no section, no
+// association; webrtcbin, for one, fails its receive path on DTLS application data it has no
+// SCTP transport for); otherwise (properties only) once the application has created a channel or
+// listens to on-data-channel. A bin that never uses data channels sends no SCTP packet and runs
+// no SCTP elements.
+void start_sctp_if_wanted(GstDtlsTransportBin* self) {
+  BinImpl& impl = impl_of(self);
+  SctpConfig config;
+  std::optional<bool> negotiated;
+  bool created = false;
+  {
+    std::lock_guard lock(impl.lock);
+    config.local_port = impl.settings.sctp_port;
+    config.remote_port = impl.settings.remote_sctp_port;
+    config.max_message_size = impl.settings.max_message_size;
+    negotiated = impl.sdp_data_channels;
+    created = impl.data_channel_created;
+  }
+  const bool wanted = negotiated.value_or(
+      created || g_signal_has_handler_pending(self, signals[SIGNAL_ON_DATA_CHANNEL], 0, FALSE));
+  if (!wanted) {
+    GST_INFO_OBJECT(self, "%s: no SCTP association",
+                    negotiated ? "no m=application section negotiated"
+                               : "no data channel created and no on-data-channel handler");
+    return;
+  }
+  const EndpointInfo info = endpoint_info(self->endpoint);
+  if (info.state != dt::DtlsState::Connected || impl.data_channels->running()) return;
+  impl.data_channels->start(config, info.role);
+}
+
 void on_dtls_state(GstDtlsTransportBin* self, dt::DtlsState state, dt::FailureReason reason,
                    const std::string& detail) {
   GST_INFO_OBJECT(self, "DTLS %s%s%s", dt::dtls_state_name(state), detail.empty() ? "" : ": ",
@@ -140,22 +173,7 @@ void on_dtls_state(GstDtlsTransportBin* self, dt::DtlsState state, dt::FailureRe
   }
   // The SCTP association of the data channels lives exactly as long as this DTLS connection.
   if (state == dt::DtlsState::Connected) {
-    SctpConfig config;
-    bool refused_by_sdp = false;
-    {
-      BinImpl& impl = impl_of(self);
-      std::lock_guard lock(impl.lock);
-      config.local_port = impl.settings.sctp_port;
-      config.remote_port = impl.settings.remote_sctp_port;
-      config.max_message_size = impl.settings.max_message_size;
-      refused_by_sdp = impl.sdp_data_channels == false;
-    }
-    // A peer whose description has no data channels gets no SCTP packet: webrtcbin, for one,
-    // fails its receive path on DTLS application data it has no SCTP transport for.
-    if (refused_by_sdp)
-      GST_INFO_OBJECT(self, "no m=application section negotiated: no SCTP association");
-    else
-      impl_of(self).data_channels->start(config, endpoint_info(self->endpoint).role);
+    start_sctp_if_wanted(self);
   } else if (state == dt::DtlsState::Failed || state == dt::DtlsState::Closed) {
     impl_of(self).data_channels->end();
   }
@@ -246,9 +264,13 @@ GstDtlsTransportDataChannel* action_create_data_channel(GstDtlsTransportBin* sel
   GstDtlsTransportDataChannel* channel = nullptr;
   if (error.empty()) channel = impl_of(self).data_channels->create_channel(o, error);
   if (channel) {
-    BinImpl& impl = impl_of(self);
-    std::lock_guard lock(impl.lock);
-    impl.data_channel_created = true;
+    {
+      BinImpl& impl = impl_of(self);
+      std::lock_guard lock(impl.lock);
+      impl.data_channel_created = true;
+    }
+    // Already connected without an association (properties only, no channel until now): now.
+    start_sctp_if_wanted(self);
   }
   if (!channel) warn(self, "create-data-channel '%s' refused: %s", o.label.c_str(), error.c_str());
   return channel;

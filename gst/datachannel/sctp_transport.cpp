@@ -537,6 +537,11 @@ std::shared_ptr<DataChannelTransport::Entry> DataChannelTransport::find_id(guint
   return nullptr;
 }
 
+bool DataChannelTransport::running() const {
+  std::lock_guard lock(lock_);
+  return session_ != nullptr;
+}
+
 void DataChannelTransport::set_max_message_size(guint size) {
   std::lock_guard lock(lock_);
   config_.max_message_size = size;

@@ -60,6 +60,8 @@ class DataChannelTransport : public std::enable_shared_from_this<DataChannelTran
   // closed; channels not yet opened wait for the next association, or, `everything` (the bin
   // goes), are closed too.
   void end(bool everything = false);
+  // Whether an association runs (between start() and end()).
+  bool running() const;
 
   // create-data-channel: a new channel (a new reference) or nullptr with `error` set. Before the
   // association is up the channel waits in `connecting` and opens once it is.

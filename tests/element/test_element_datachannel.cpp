@@ -496,6 +496,39 @@ GST_START_TEST(test_negotiated_channel_keeps_messages_sent_before_it_opens) {
 }
 GST_END_TEST
 
+// Configured by properties only, a bin runs SCTP only when its application uses data channels:
+// with no channel created and no on-data-channel handler, neither side sends any SCTP packet
+// (a peer without data channels, webrtcbin among them, fails on DTLS application data it has no
+// SCTP transport for). A channel created once connected starts the association then.
+GST_START_TEST(test_sctp_only_when_data_channels_are_used) {
+  Pair pair(kDataOnly, kDataOnly);
+  Side& a = pair.a();
+  Side& b = pair.b();
+  connect_pair(pair);
+  g_usleep(500 * 1000);
+  pair.pump();
+  for (Side* side : {&a, &b}) {
+    fail_unless_equals_uint64(side->stat("sctp-packets-sent"), 0);
+    fail_unless_equals_uint64(side->stat("sctp-packets-received"), 0);
+  }
+  auto options = [] {
+    return gst_structure_new("options", "negotiated", G_TYPE_BOOLEAN, TRUE, "id", G_TYPE_INT, 3,
+                             nullptr);
+  };
+  GObject* ca = create_channel(a.bin, "late", options());
+  GObject* cb = create_channel(b.bin, "late", options());
+  fail_unless(ca != nullptr && cb != nullptr);
+  Recorder ra(ca), rb(cb);
+  g_object_unref(ca);
+  g_object_unref(cb);
+  fail_unless(wait_open(pair, ra));
+  fail_unless(wait_open(pair, rb));
+  ra.send_string("late but here");
+  fail_unless(pair.wait_until([&] { return rb.count_strings() == 1; }));
+  fail_unless(a.stat("sctp-packets-sent") > 0);
+}
+GST_END_TEST
+
 // Documented: a channel created before DTLS is connected waits in `connecting`; a send then is
 // refused (on-error, nothing queued); once connected it opens and works.
 GST_START_TEST(test_data_before_connected_refused) {
@@ -715,6 +748,7 @@ GST_START_TEST(test_open_waits_for_ack) {
   Side& a = pair.a();
   Side& b = pair.b();
   Incoming incoming(b.bin);
+  Incoming incoming_a(a.bin);  // A listens too: its association runs from connected on
   connect_pair(pair);
   GObject* taken = create_channel(b.bin, "taken",
                                   gst_structure_new("options", "negotiated", G_TYPE_BOOLEAN, TRUE,
@@ -748,6 +782,7 @@ static Suite* element_datachannel_suite(void) {
   tcase_add_test(tc, test_many_channels_and_close_from_either_side);
   tcase_add_test(tc, test_pre_negotiated_channel);
   tcase_add_test(tc, test_negotiated_channel_keeps_messages_sent_before_it_opens);
+  tcase_add_test(tc, test_sctp_only_when_data_channels_are_used);
   tcase_add_test(tc, test_data_before_connected_refused);
   tcase_add_test(tc, test_wrong_fingerprint_no_sctp);
   tcase_add_test(tc, test_media_and_data);
