@@ -83,6 +83,8 @@ struct BinImpl {
   // The data channels (datachannel/): for the bin's whole life; SCTP runs while DTLS is connected.
   // Not guarded by `lock` (it has its own).
   std::shared_ptr<DataChannelTransport> data_channels;
+  // Serializes starting the SCTP association (start_sctp_if_wanted).
+  std::mutex sctp_start_mutex;
 };
 
 enum {

@@ -155,6 +155,9 @@ void start_sctp_if_wanted(GstDtlsTransportBin* self) {
                                : "no data channel created and no on-data-channel handler");
     return;
   }
+  // Called from the DTLS state change and from create-data-channel, possibly at once on two
+  // threads: one start only (a second start would end the first association).
+  std::lock_guard start_lock(impl.sctp_start_mutex);
   const EndpointInfo info = endpoint_info(self->endpoint);
   if (info.state != dt::DtlsState::Connected || impl.data_channels->running()) return;
   impl.data_channels->start(config, info.role);
