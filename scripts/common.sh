@@ -100,3 +100,35 @@ debian_source_download() {
   (cd "$dir" && apt-get "${debian_apt_options[@]}" -qq source --download-only "$package=$version") \
     >"$dir.log" 2>&1
 }
+
+# debian_source_fetch PACKAGE VERSION_REGEX WORK PREFIX_FORMAT (after debian_source_setup WORK …;
+# the caller defines `log MESSAGE` and `complete PREFIX`, true when a finished build is there):
+# walks the suite's versions of PACKAGE matching VERSION_REGEX, newest first, and stops at the
+# first whose build is cached or whose files the mirror has. Sets `version`, `prefix`
+# (PREFIX_FORMAT with %s = the version) and `cached` (1: a complete build is at `prefix`; 0: the
+# source is unpacked in WORK/src/PACKAGE). Returns 1 with `why` set when nothing could be had.
+debian_source_fetch() {
+  local package=$1 pattern=$2 work=$3 prefix_format=$4 candidate
+  local -a versions
+  mapfile -t versions < <(debian_source_versions "$package" "$pattern")
+  ((${#versions[@]} > 0)) || { why="no $package source package matches $pattern"; return 1; }
+  version=""
+  for candidate in "${versions[@]}"; do
+    # shellcheck disable=SC2059  # the format is the caller's prefix pattern
+    prefix=$(printf "$prefix_format" "$candidate")
+    if complete "$prefix"; then
+      version=$candidate cached=1
+      return 0
+    fi
+    log "downloading $package $candidate (source)"
+    if debian_source_download "$package" "$candidate" "$work/src"; then
+      version=$candidate
+      break
+    fi
+    log "the mirror does not have the files of $package $candidate: $(grep -m1 '^E:' "$work/src.log" || true)"
+  done
+  [[ -n $version ]] || { why="no $package source package could be downloaded"; return 1; }
+  cached=0
+  dpkg-source --no-check -x "$work/src/${package}_$version.dsc" "$work/src/$package" \
+    >"$work/src.log" 2>&1 || { cat "$work/src.log" >&2; why="dpkg-source -x failed"; return 1; }
+}

@@ -100,27 +100,12 @@ work=$(mktemp -d /tmp/libsrtp2-openssl.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 log "fetching the bookworm source index from $mirror"
 debian_source_setup "$work" "$mirror" bookworm || die "cannot read bookworm's source index"
-# bookworm's versions of libsrtp2 2.x, newest first; the first one that downloads is built.
-mapfile -t versions < <(debian_source_versions libsrtp2 '^2\.')
-((${#versions[@]} > 0)) || die "bookworm has no libsrtp2 2.x source package"
-version=""
-for candidate in "${versions[@]}"; do
-  if complete "$cache/libsrtp2-$candidate-openssl-$key"; then
-    log "using the cached build $cache/libsrtp2-$candidate-openssl-$key"
-    echo "$cache/libsrtp2-$candidate-openssl-$key"
-    exit 0
-  fi
-  log "downloading libsrtp2 $candidate (source)"
-  if debian_source_download libsrtp2 "$candidate" "$work/src"; then
-    version=$candidate
-    break
-  fi
-  log "the mirror does not have the files of libsrtp2 $candidate: $(grep -m1 '^E:' "$work/src.log" || true)"
-done
-[[ -n $version ]] || die "no libsrtp2 source package could be downloaded from $mirror"
-prefix="$cache/libsrtp2-$version-openssl-$key"
-dpkg-source --no-check -x "$work/src/libsrtp2_$version.dsc" "$work/src/libsrtp2" >"$work/src.log" 2>&1 ||
-  { cat "$work/src.log" >&2; die "dpkg-source -x failed"; }
+debian_source_fetch libsrtp2 '^2\.' "$work" "$cache/libsrtp2-%s-openssl-$key" || die "$why (bookworm, $mirror)"
+if ((cached)); then
+  log "using the cached build $prefix"
+  echo "$prefix"
+  exit 0
+fi
 
 log "building libsrtp2 $version (${configure_options[*]}) into $prefix (make -j$jobs)"
 # A build with other options, or an interrupted one, is replaced whole.

@@ -81,27 +81,12 @@ work=$(mktemp -d /tmp/openssl35.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 log "fetching the trixie source index from $mirror"
 debian_source_setup "$work" "$mirror" trixie || die "cannot read trixie's source index"
-# trixie's versions of the source package, newest first; the first one that downloads is built.
-mapfile -t versions < <(debian_source_versions openssl '^3\.5\.')
-((${#versions[@]} > 0)) || die "trixie has no openssl 3.5 source package"
-version=""
-for candidate in "${versions[@]}"; do
-  if complete "$cache/openssl-$candidate"; then
-    log "using the cached build $cache/openssl-$candidate"
-    echo "$cache/openssl-$candidate"
-    exit 0
-  fi
-  log "downloading openssl $candidate (source)"
-  if debian_source_download openssl "$candidate" "$work/src"; then
-    version=$candidate
-    break
-  fi
-  log "the mirror does not have the files of openssl $candidate: $(grep -m1 '^E:' "$work/src.log" || true)"
-done
-[[ -n $version ]] || die "no openssl 3.5 source package could be downloaded from $mirror"
-prefix="$cache/openssl-$version"
-dpkg-source --no-check -x "$work/src/openssl_$version.dsc" "$work/src/openssl" >"$work/src.log" 2>&1 ||
-  { cat "$work/src.log" >&2; die "dpkg-source -x failed"; }
+debian_source_fetch openssl '^3\.5\.' "$work" "$cache/openssl-%s" || die "$why (trixie, $mirror)"
+if ((cached)); then
+  log "using the cached build $prefix"
+  echo "$prefix"
+  exit 0
+fi
 
 log "building openssl $version into $prefix (make -j$jobs)"
 # A build with other options, or an interrupted one, is replaced whole.
