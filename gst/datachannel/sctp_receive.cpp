@@ -73,8 +73,7 @@ bool DataChannelTransport::hold_early(guint stream_id, guint32 ppid, GstBuffer* 
   constexpr size_t kMaxEarly = 256;
   std::lock_guard lock(lock_);
   for (auto& entry : entries_) {
-    if (entry->early_done || data_channel_id(entry->channel) != static_cast<int>(stream_id) ||
-        !data_channel_options(entry->channel).negotiated)
+    if (!entry->holds_early || data_channel_id(entry->channel) != static_cast<int>(stream_id))
       continue;
     if (entry->early.size() >= kMaxEarly) return false;
     GST_DEBUG_OBJECT(bin_, "stream %u: message before the negotiated channel is open: held",

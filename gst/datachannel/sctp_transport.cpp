@@ -206,6 +206,7 @@ GstDtlsTransportDataChannel* DataChannelTransport::create_channel(ChannelOptions
     return nullptr;
   }
   auto entry = std::make_shared<Entry>();
+  entry->holds_early = options.negotiated;
   bool up = false;
   {
     std::lock_guard lock(lock_);
@@ -284,14 +285,14 @@ void DataChannelTransport::open_channel(const std::shared_ptr<Entry>& entry) {
   channels_opened_.fetch_add(1);
   if (options.negotiated) {
     data_channel_set_state(entry->channel, GST_WEBRTC_DATA_CHANNEL_STATE_OPEN);
-    // What arrived before the channel was open, in order; until `early_done` new messages queue
-    // behind it (hold_early).
+    // What arrived before the channel was open, in order; until `holds_early` is cleared new
+    // messages queue behind it (hold_early).
     for (;;) {
       std::vector<std::pair<guint32, GstBuffer*>> batch;
       {
         std::lock_guard lock(lock_);
         if (entry->early.empty()) {
-          entry->early_done = true;
+          entry->holds_early = false;
           break;
         }
         batch.swap(entry->early);

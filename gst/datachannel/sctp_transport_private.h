@@ -32,9 +32,10 @@ struct DataChannelTransport::Entry {
   bool opening = false;                            // open_channel begun
   // Negotiated channels: messages the peer sent on the stream before this side's association
   // came up (the peer may send as soon as its side is up), with their PPIDs; delivered in order
-  // once the channel is open. `early_done` once delivered: later messages go straight through.
+  // once the channel is open. `holds_early`: set for a negotiated channel we created, cleared once
+  // its early messages are delivered (later messages go straight through).
   std::vector<std::pair<guint32, GstBuffer*>> early;
-  bool early_done = false;
+  bool holds_early = false;
   ~Entry() {
     if (channel) g_object_unref(channel);
     for (auto& [ppid, buffer] : early) gst_buffer_unref(buffer);
